@@ -1,0 +1,1 @@
+"""TTHCC devices package."""

@@ -1,0 +1,1 @@
+"""TTHCC server package."""
