@@ -1,0 +1,35 @@
+"""SQLAlchemy 2.x typed models. Import from here so every table is registered."""
+
+from server.models.base import Base, UTCDateTime
+from server.models.centre import (
+    Agency,
+    Centre,
+    Counter,
+    CounterService,
+    Field,
+    PriorityCategory,
+    Service,
+    Station,
+)
+from server.models.ticket import NumberSequence, PrintJob, Ticket, TicketEvent
+from server.models.user import ApiToken, Role, User
+
+__all__ = [
+    "Agency",
+    "ApiToken",
+    "Base",
+    "Centre",
+    "Counter",
+    "CounterService",
+    "Field",
+    "NumberSequence",
+    "PrintJob",
+    "PriorityCategory",
+    "Role",
+    "Service",
+    "Station",
+    "Ticket",
+    "TicketEvent",
+    "UTCDateTime",
+    "User",
+]

@@ -1,0 +1,171 @@
+"""The centre and its configuration: fields, services, counters, priority categories, stations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.models.base import Base, UTCDateTime
+
+
+class Centre(Base):
+    """One physical service centre (Trung tâm). A deployment may run many (a province)."""
+
+    __tablename__ = "centres"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    subtitle: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    fields: Mapped[list[Field]] = relationship(
+        back_populates="centre", order_by="Field.position", cascade="all, delete-orphan"
+    )
+    services: Mapped[list[Service]] = relationship(
+        back_populates="centre", order_by="Service.position", cascade="all, delete-orphan"
+    )
+    counters: Mapped[list[Counter]] = relationship(
+        back_populates="centre", order_by="Counter.number", cascade="all, delete-orphan"
+    )
+
+
+class Agency(Base):
+    """A department that seconds civil servants to the centre (Cơ quan cử đến)."""
+
+    __tablename__ = "agencies"
+    __table_args__ = (UniqueConstraint("centre_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Field(Base):
+    """A group of procedures (Lĩnh vực): the kiosk's first screen."""
+
+    __tablename__ = "fields"
+    __table_args__ = (UniqueConstraint("centre_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    centre: Mapped[Centre] = relationship(back_populates="fields")
+    services: Mapped[list[Service]] = relationship(
+        back_populates="field", order_by="Service.position"
+    )
+
+
+class Service(Base):
+    """What a ticket queues for; has its own number range and priority policy."""
+
+    __tablename__ = "services"
+    __table_args__ = (UniqueConstraint("centre_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"), index=True)
+    field_id: Mapped[int] = mapped_column(ForeignKey("fields.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    prefix: Mapped[str] = mapped_column(String(4), default="")
+    range_start: Mapped[int] = mapped_column(Integer, default=1)
+    range_end: Mapped[int] = mapped_column(Integer, default=999)
+    priority_policy: Mapped[str] = mapped_column(String(20), default="interleave")
+    interleave_every: Mapped[int] = mapped_column(Integer, default=3)
+    wait_threshold_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    centre: Mapped[Centre] = relationship(back_populates="services")
+    field: Mapped[Field] = relationship(back_populates="services")
+    counter_links: Mapped[list[CounterService]] = relationship(back_populates="service")
+
+
+class PriorityCategory(Base):
+    """Who may use the priority line (người cao tuổi, người khuyết tật, …): data, not code."""
+
+    __tablename__ = "priority_categories"
+    __table_args__ = (UniqueConstraint("centre_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Counter(Base):
+    """A service desk (Quầy), serving several services in a set order."""
+
+    __tablename__ = "counters"
+    __table_args__ = (UniqueConstraint("centre_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    zone: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[str] = mapped_column(String(20), default="closed")
+    status_reason: Mapped[str] = mapped_column(String(200), default="")
+    status_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    current_ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", use_alter=True), nullable=True
+    )
+
+    centre: Mapped[Centre] = relationship(back_populates="counters")
+    service_links: Mapped[list[CounterService]] = relationship(
+        back_populates="counter", order_by="CounterService.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def label(self) -> str:
+        return self.name or f"Quầy {self.number}"
+
+
+class CounterService(Base):
+    """A service a counter serves, with its place in the counter's order."""
+
+    __tablename__ = "counter_services"
+
+    counter_id: Mapped[int] = mapped_column(
+        ForeignKey("counters.id", ondelete="CASCADE"), primary_key=True
+    )
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    counter: Mapped[Counter] = relationship(back_populates="service_links")
+    service: Mapped[Service] = relationship(back_populates="counter_links")
+
+
+class Station(Base):
+    """A PC with attached devices (kiosk, counter, display); its agent holds a token."""
+
+    __tablename__ = "stations"
+    __table_args__ = (UniqueConstraint("centre_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    zone: Mapped[str] = mapped_column(String(40), default="")
+    has_printer: Mapped[bool] = mapped_column(Boolean, default=False)
+    token_hash: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
+    token_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    device_states: Mapped[dict] = mapped_column(JSON, default=dict)

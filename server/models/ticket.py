@@ -1,0 +1,110 @@
+"""Tickets, their append-only event trail, the per-day numbering rows and print jobs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.models.base import Base, UTCDateTime
+from server.models.centre import Counter, PriorityCategory, Service
+
+
+class NumberSequence(Base):
+    """The last number handed out per (service, local day), locked while issuing.
+
+    Also carries the interleave counter of the service's priority policy for that day.
+    """
+
+    __tablename__ = "number_sequences"
+
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cycle: Mapped[int] = mapped_column(Integer, default=0)
+    normal_since_priority: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class Ticket(Base):
+    """A numbered place in a service's line (Phiếu số thứ tự)."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        # The database, not just the code, guarantees one holder per number per cycle.
+        UniqueConstraint("issued_service_id", "day", "cycle", "number"),
+        Index("ix_tickets_queue", "service_id", "status", "is_priority", "queued_at", "id"),
+        Index("ix_tickets_centre_day", "centre_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    #: The service whose range gave the number (a transfer does not change it).
+    issued_service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    #: The line the ticket stands in now.
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    day: Mapped[date] = mapped_column(Date)
+    number: Mapped[int] = mapped_column(Integer)
+    cycle: Mapped[int] = mapped_column(Integer, default=0)
+    display_number: Mapped[str] = mapped_column(String(12))
+    public_code: Mapped[str] = mapped_column(String(32), unique=True)
+    is_priority: Mapped[bool] = mapped_column(Boolean, default=False)
+    priority_category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("priority_categories.id"), nullable=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Place in line: the issue time, kept across transfers; a requeued no-show goes back
+    #: at the time it was put back.
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"), nullable=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"), nullable=True)
+    call_count: Mapped[int] = mapped_column(Integer, default=0)
+    transfer_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    service: Mapped[Service] = relationship(foreign_keys=[service_id])
+    issued_service: Mapped[Service] = relationship(foreign_keys=[issued_service_id])
+    counter: Mapped[Counter | None] = relationship(foreign_keys=[counter_id])
+    priority_category: Mapped[PriorityCategory | None] = relationship()
+
+
+class TicketEvent(Base):
+    """Append-only audit trail: one row per ticket transition; the source of reports."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_centre_at", "centre_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(80), default="")
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"), nullable=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class PrintJob(Base):
+    """A ticket to print at a station; `job_id` is the agent's idempotency key."""
+
+    __tablename__ = "print_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(40), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
