@@ -87,6 +87,9 @@ def build_command(out_dir: Path | None, force: bool, voice: str, speed: int) -> 
     default=None,
     help="Folder of generated clips [default: as for build].",
 )
+@click.option(
+    "--list-clips", is_flag=True, help="Print the clips this call plays (to record) and stop."
+)
 def say_command(
     number: str,
     counter: str,
@@ -97,6 +100,7 @@ def say_command(
     counter_name: str | None,
     custom_dir: Path | None,
     generated_dir: Path | None,
+    list_clips: bool,
 ) -> None:
     """Announce ticket NUMBER (e.g. 1023 or A12) at COUNTER: print the text, play or save it."""
     generated_dir = generated_dir or default_generated_dir()
@@ -113,6 +117,11 @@ def say_command(
     except (ValueError, TypeError) as exc:
         raise click.BadParameter(str(exc)) from exc
     click.echo(announcement.text)
+    if list_clips:
+        texts = dict(announcement.clip_texts)
+        for name in dict.fromkeys(announcement.clips):
+            click.echo(f"{name}\t{texts.get(name, '')}".rstrip())
+        return
     try:
         # Only the clips this call lacks are synthesised, so `say` works before `build`.
         ensure_announcement_clips(announcement, generated_dir)

@@ -2,6 +2,8 @@
 
 import json
 import shutil
+import subprocess
+import sys
 import wave
 from pathlib import Path
 
@@ -235,3 +237,31 @@ def test_cli_say_rejects_an_out_of_range_number(tmp_path):
     result = CliRunner().invoke(voice_command, ["say", "10000", "3", "--out", str(tmp_path / "x")])
     assert result.exit_code == 2
     assert "out of range" in result.output
+
+
+def test_cli_say_lists_the_clips_to_record_for_a_custom_template():
+    result = CliRunner().invoke(
+        voice_command,
+        ["say", "21", "3", "--template", "Mời số {number} tới quầy {counter}", "--list-clips"],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "Mời số hai mươi mốt tới quầy ba. Mời số hai mươi mốt tới quầy ba.",
+        "chime",
+        "phrase/moi_so\tMời số",
+        "num/hai\thai",
+        "num/muoi\tmươi",
+        "num/mot_sac\tmốt",
+        "phrase/toi_quay\ttới quầy",
+        "num/ba\tba",
+        "pause",
+    ]
+
+
+def test_voice_package_does_not_import_flask():
+    code = "import sys, display.voice.cli, display.voice.clips; print('flask' in sys.modules)"
+    repo = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
