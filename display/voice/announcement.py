@@ -33,8 +33,9 @@ LETTER_NAMES: dict[str, str] = {
     "U": "u", "V": "vê", "W": "vê kép", "X": "ích xì", "Y": "i dài", "Z": "dét",
 }  # fmt: skip
 
-# "A12", "A-12", "a 012", "12". Letters first, then 1–4 digits (leading zeros are dropped,
-# "A012" is read "a mười hai" as the ticket shows the same number).
+_EDGE_PUNCTUATION = " ,.;:!?…-–"
+# "A12", "A-12", "a 012", "12": letters, then 1–4 digits. Leading zeros are padding on
+# the printed ticket, not part of the number: "A012" is read "a mười hai".
 _CODE_RE = re.compile(r"^\s*([^\W\d_]*)[\s.\-]*(\d{1,4})\s*$")
 
 
@@ -174,7 +175,12 @@ def build_announcement(
     clips = [CHIME, *phrase_clips]
     for _ in range(repeat - 1):
         clips += [PAUSE, *phrase_clips]
-    clip_texts = {p.clip: " ".join(p.text.split()) for p in parts if p.clip is not None}
+    # Clip texts drop the template's edge punctuation: "{number}, đến quầy" → "đến quầy".
+    clip_texts = {
+        p.clip: " ".join(p.text.split()).strip(_EDGE_PUNCTUATION)
+        for p in parts
+        if p.clip is not None
+    }
     return Announcement(
         text=text,
         clips=tuple(clips),

@@ -118,6 +118,12 @@ def test_custom_template_literals_become_phrase_clips():
     )
 
 
+def test_template_punctuation_stays_in_text_but_not_in_clip_texts():
+    ann = build_announcement(5, 1, template="Số {number}, mời đến quầy {counter}!", repeat=2)
+    assert ann.text == "Số năm, mời đến quầy một! Số năm, mời đến quầy một!"
+    assert dict(ann.clip_texts)["phrase/moi_den_quay"] == "mời đến quầy"
+
+
 def test_clip_texts_cover_every_clip_but_chime_and_pause():
     ann = build_announcement("A24", 1, variant="north")
     texts = dict(ann.clip_texts)
