@@ -231,9 +231,29 @@ def build_clips(
     return report
 
 
-def ensure_announcement_clips(announcement: Announcement, out_dir: Path) -> BuildReport:
-    """Generate any clip ``announcement`` needs that ``out_dir`` lacks (custom phrases)."""
-    return build_clips(out_dir, names=announcement.clips, texts=dict(announcement.clip_texts))
+def ensure_announcement_clips(
+    announcement: Announcement,
+    out_dir: Path,
+    *,
+    voice: str = DEFAULT_VOICE,
+    speed: int = DEFAULT_SPEED,
+) -> BuildReport:
+    """Generate the clips ``announcement`` needs that ``out_dir`` lacks.
+
+    Unlike ``build_clips`` this leaves an existing clip alone even if it was made with
+    another voice or speed (the folder's owner chose them); it only adds missing clips
+    and replaces a clip whose recorded text differs (a custom phrase sharing a slug).
+    """
+    out_dir = Path(out_dir)
+    recorded = _load_manifest(out_dir / MANIFEST).get("clips", {})
+    texts = dict(announcement.clip_texts)
+    needed = [
+        name
+        for name in dict.fromkeys(announcement.clips)
+        if not clip_file(out_dir, name).is_file()
+        or (name in texts and recorded.get(name, {}).get("text") != texts[name])
+    ]
+    return build_clips(out_dir, force=True, names=needed, texts=texts, voice=voice, speed=speed)
 
 
 def resolve_clip(name: str, dirs: Sequence[Path | None]) -> Path:

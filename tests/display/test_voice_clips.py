@@ -148,6 +148,15 @@ def test_ensure_announcement_clips_synthesises_custom_template_phrases(tmp_path)
     assert manifest["clips"]["phrase/toi_quay"]["text"] == "tới quầy"
 
 
+@needs_espeak
+def test_ensure_announcement_clips_keeps_clips_made_with_another_voice(tmp_path):
+    ann = build_announcement(3, 3, repeat=1)
+    build_clips(tmp_path, names=ann.clips, voice="vi-vn-x-south", speed=140)
+    assert ensure_announcement_clips(ann, tmp_path).built == []
+    clip_file(tmp_path, "num/ba").unlink()
+    assert ensure_announcement_clips(ann, tmp_path).built == ["num/ba"]
+
+
 def test_chime_is_about_a_second_and_audible():
     clip = chime()
     assert 0.9 <= clip.duration <= 1.5
