@@ -203,7 +203,9 @@ class LineKeyDecoder:
 class ByteKeyDecoder:
     """Decodes vendor pads that send one byte per key and no newline (e.g. ``0x31``).
 
-    Such pads have no address; bytes outside ``byte_map`` are noise.
+    Such pads have no address; bytes outside ``byte_map`` are noise, except ``\\r`` and
+    ``\\n``, which are ignored silently so a pad that does end its keys with a newline
+    decodes the same way.
     """
 
     def __init__(self, byte_map: Mapping[int, str], *, noise: NoiseLog | None = None) -> None:
@@ -216,6 +218,8 @@ class ByteKeyDecoder:
         presses: list[KeyPress] = []
         for byte in data:
             key = self.byte_map.get(byte)
+            if key is None and byte in b"\r\n":
+                continue
             if key is None:
                 self.noise.report(f"byte 0x{byte:02x}", now)
             else:
@@ -245,15 +249,30 @@ def parse_byte_map(mapping: Mapping[str | int, str]) -> dict[int, str]:
     return result
 
 
+def is_byte_map(key_map: Mapping[str | int, str]) -> bool:
+    """True if every vendor key is one byte (``"A"``, ``0x31``, ``"0x31"``), not a line."""
+
+    def one_byte(raw: str | int) -> bool:
+        return isinstance(raw, int) or len(raw) == 1 or raw.lower().startswith("0x")
+
+    return bool(key_map) and all(one_byte(raw) for raw in key_map)
+
+
 def make_key_decoder(
     *,
-    framing: str = "line",
+    framing: str = "auto",
     key_map: Mapping[str | int, str] | None = None,
     max_line: int = MAX_LINE,
     idle_reset: float | None = IDLE_RESET,
     noise: NoiseLog | None = None,
 ) -> KeyDecoder:
-    """Build the decoder a device's config asks for (``framing`` = ``line`` or ``byte``)."""
+    """Build the decoder a device's config asks for.
+
+    ``framing`` is ``line``, ``byte`` or ``auto``: byte framing when the key map names
+    only single bytes (a vendor pad that sends ``A`` with no newline), else lines.
+    """
+    if framing == "auto":
+        framing = "byte" if key_map is not None and is_byte_map(key_map) else "line"
     if framing == "line":
         line_map = None if key_map is None else {str(k): str(v) for k, v in key_map.items()}
         return LineKeyDecoder(
@@ -263,7 +282,7 @@ def make_key_decoder(
         if key_map is None:
             raise ValueError("byte framing needs a key map (byte -> key)")
         return ByteKeyDecoder(parse_byte_map(key_map), noise=noise)
-    raise ValueError(f"unknown framing {framing!r}: use 'line' or 'byte'")
+    raise ValueError(f"unknown framing {framing!r}: use 'line', 'byte' or 'auto'")
 
 
 def encode_key_line(key: str, address: int | None = None) -> bytes:

@@ -250,7 +250,7 @@ class _KeyDevice(SerialDevice, Generic[T]):
         *,
         counter_id: CounterId | None = None,
         addresses: Mapping[int, CounterId] | None = None,
-        framing: str = "line",
+        framing: str = "auto",
         key_map: Mapping[str | int, str] | None = None,
         debounce: float = DEBOUNCE_WINDOW,
         on_state: StateCallback | None = None,
@@ -259,8 +259,10 @@ class _KeyDevice(SerialDevice, Generic[T]):
         super().__init__(name, url, on_state=on_state, timing=timing)
         if (counter_id is None) == (addresses is None):
             raise ValueError(f"{name}: give counter_id (own port) or addresses (RS-485 bus)")
-        if addresses is not None and framing != "line":
-            raise ValueError(f"{name}: an RS-485 bus needs line framing (@addr:key)")
+        if addresses is not None:
+            if framing == "byte":
+                raise ValueError(f"{name}: an RS-485 bus needs line framing (@addr:key)")
+            framing = "line"
         self.counter_id = counter_id
         self.addresses = dict(addresses) if addresses is not None else None
         self._framing = framing
@@ -341,7 +343,7 @@ class RatingPadDriver(_KeyDevice[int]):
         scale: RatingScale | None = None,
         counter_id: CounterId | None = None,
         addresses: Mapping[int, CounterId] | None = None,
-        framing: str = "line",
+        framing: str = "auto",
         key_map: Mapping[str | int, str] | None = None,
         debounce: float = DEBOUNCE_WINDOW,
         on_state: StateCallback | None = None,
@@ -387,7 +389,7 @@ class KeypadDriver(_KeyDevice[KeypadOperation]):
         operations: Mapping[str, KeypadOperation | str] | None = None,
         counter_id: CounterId | None = None,
         addresses: Mapping[int, CounterId] | None = None,
-        framing: str = "line",
+        framing: str = "auto",
         key_map: Mapping[str | int, str] | None = None,
         debounce: float = DEBOUNCE_WINDOW,
         on_state: StateCallback | None = None,
