@@ -19,6 +19,9 @@ def run_migrations_online() -> None:
             target_metadata=Base.metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            # SQLite can roll back DDL: one transaction (opened with BEGIN IMMEDIATE by our
+            # engine) makes concurrent upgrades wait for each other instead of colliding.
+            transactional_ddl=True,
         )
         with context.begin_transaction():
             # SQLite: our engine opens transactions with BEGIN IMMEDIATE, so concurrent

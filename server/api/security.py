@@ -1,0 +1,102 @@
+"""Who is calling: a staff session cookie, a staff bearer token, or a station token."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import g, request
+from flask_login import current_user
+from flask_smorest import abort
+
+from server.domain.clock import utcnow
+from server.models import Counter, Role, Station, User
+from server.runtime import db
+from server.services.auth import station_for_token, user_for_token
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return None
+
+
+def load_user_from_request(req: Any) -> User | None:
+    """Flask-Login request loader: a staff bearer token."""
+    token = bearer_token()
+    if token is None:
+        return None
+    return user_for_token(db().session, token, utcnow())
+
+
+def current_station() -> Station | None:
+    if "station" not in g:
+        token = bearer_token()
+        g.station = station_for_token(db().session, token) if token else None
+    return g.station
+
+
+def require_user(*roles: Role) -> Callable[[F], F]:
+    """Refuse with 401 (not logged in) or 403 (wrong role) before the view runs."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                abort(401, message="Vui lòng đăng nhập. / Please log in (session or bearer token).")
+            if roles and not current_user.has_role(*roles):
+                abort(
+                    403,
+                    message="Bạn không có quyền thực hiện thao tác này. / Not allowed for your role.",
+                )
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def can_operate_counter(counter: Counter) -> bool:
+    """Admins and supervisors may operate any counter of their scope; staff a free or own one.
+
+    A station (call keypad) may operate the counters of its centre.
+    """
+    station = current_station()
+    if station is not None and not current_user.is_authenticated:
+        return station.centre_id == counter.centre_id and station.token_revoked_at is None
+    if not current_user.is_authenticated:
+        return False
+    user: User = current_user  # type: ignore[assignment]
+    if user.role == Role.ADMIN:
+        return True
+    if user.centre_id is not None and user.centre_id != counter.centre_id:
+        return False
+    if user.role == Role.SUPERVISOR:
+        return True
+    if user.role == Role.STAFF:
+        return counter.staff_id in (None, user.id)
+    return False
+
+
+def require_counter_operator(counter: Counter) -> None:
+    if not current_user.is_authenticated and current_station() is None:
+        abort(401, message="Vui lòng đăng nhập. / Please log in (session or bearer token).")
+    if not can_operate_counter(counter):
+        abort(
+            403,
+            message=f"Quầy {counter.number} đang do cán bộ khác phụ trách. / "
+            "This counter is operated by someone else.",
+        )
+
+
+def actor_name() -> tuple[str, int | None]:
+    if current_user.is_authenticated:
+        return f"user:{current_user.username}", current_user.id
+    station = current_station()
+    if station is not None:
+        return f"station:{station.code}", None
+    return "anonymous", None

@@ -1,0 +1,320 @@
+"""The `tthcc` console script: a Flask CLI group (contract in ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, routes_command, shell_command
+from sqlalchemy import select
+
+from server.app import create_app
+from server.config import Config
+from server.domain.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+def _app_factory():  # FlaskGroup calls it with no arguments
+    return create_app(Config.from_env())
+
+
+@click.group(cls=FlaskGroup, create_app=_app_factory, add_default_commands=False)
+def cli() -> None:
+    """TTHCC: queue, kiosk, counters, displays and devices of a public administration centre."""
+    logging.basicConfig(
+        level=os.environ.get("TTHCC_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+cli.add_command(shell_command)
+cli.add_command(routes_command)
+
+
+def _db():
+    return current_app.extensions["tthcc_db"]
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the latest revision (safe to run concurrently)."""
+    from server.migrate import upgrade
+
+    upgrade(_db().engine)
+    click.echo("database is up to date")
+
+
+def _demo_agent_config_path(config: Config) -> Path:
+    return config.instance_path / "demo" / "kiosk-agent.toml"
+
+
+def _load_demo(config: Config) -> None:
+    from server.demo import load_demo, write_agent_config
+    from server.migrate import upgrade
+    from server.models import Station
+    from server.services.auth import station_for_token
+
+    database = _db()
+    upgrade(database.engine)
+    agent_path = _demo_agent_config_path(config)
+    with database.transaction() as session:
+        token = _read_token(agent_path)
+        valid = token is not None and station_for_token(session, token) is not None
+        result = load_demo(session, issue_kiosk_token=not valid)
+        station = session.get(Station, result.kiosk_station_id)
+        del station
+    if result.kiosk_token:
+        port = os.environ.get("TTHCC_PORT", "8000")
+        write_agent_config(
+            agent_path,
+            server_url=f"http://127.0.0.1:{port}",
+            token=result.kiosk_token,
+            printed_dir=config.instance_path / "printed",
+            spool_dir=config.instance_path / "demo" / "kiosk-spool",
+        )
+    click.echo(
+        ("created" if result.created else "already present")
+        + f": demo centre id {result.centre_id}; kiosk agent config {agent_path}"
+    )
+
+
+def _read_token(path: Path) -> str | None:
+    import tomllib
+
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8")).get("station_token")
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+
+
+@cli.command("demo")
+def demo_command() -> None:
+    """Load the demo centre (a ward centre in Bắc Ninh) if absent; idempotent."""
+    _load_demo(current_app.config["TTHCC"])
+
+
+@cli.group()
+def user() -> None:
+    """Staff accounts."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option(
+    "--role", required=True, type=click.Choice(["staff", "supervisor", "admin", "viewer"])
+)
+@click.option("--full-name", default="", help="Shown on the counter page and reports.")
+@click.option("--centre", "centre_code", default=None, help="Centre code (default: none).")
+def user_add(name: str, role: str, full_name: str, centre_code: str | None) -> None:
+    """Create user NAME; the password is read from standard input."""
+    from server.models import Centre
+    from server.services.auth import create_user
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    with _db().transaction() as session:
+        centre_id = None
+        if centre_code:
+            centre = session.execute(
+                select(Centre).where(Centre.code == centre_code)
+            ).scalar_one_or_none()
+            if centre is None:
+                raise click.ClickException(f"no centre with code {centre_code!r}")
+            centre_id = centre.id
+        try:
+            created = create_user(
+                session,
+                username=name,
+                password=password,
+                role=role,
+                full_name=full_name,
+                centre_id=centre_id,
+            )
+        except DomainError as exc:
+            raise click.ClickException(exc.message_en) from exc
+        click.echo(f"user {created.username} ({created.role}) created")
+
+
+@cli.group()
+def station() -> None:
+    """Stations (PCs with devices) and their agent tokens."""
+
+
+def _station(session, code: str, centre_code: str | None):
+    from server.models import Centre, Station
+
+    query = select(Station).where(Station.code == code)
+    if centre_code:
+        query = query.join(Centre, Centre.id == Station.centre_id).where(Centre.code == centre_code)
+    rows = session.execute(query).scalars().all()
+    if not rows:
+        raise click.ClickException(f"no station with code {code!r}")
+    if len(rows) > 1:
+        raise click.ClickException(f"several centres have a station {code!r}: give --centre")
+    return rows[0]
+
+
+@station.command("token")
+@click.argument("code")
+@click.option("--centre", "centre_code", default=None)
+def station_token(code: str, centre_code: str | None) -> None:
+    """Issue a new token for station CODE (the old one stops working); prints it once."""
+    from server.services.auth import issue_station_token
+
+    with _db().transaction() as session:
+        click.echo(issue_station_token(session, _station(session, code, centre_code)))
+
+
+@station.command("revoke")
+@click.argument("code")
+@click.option("--centre", "centre_code", default=None)
+def station_revoke(code: str, centre_code: str | None) -> None:
+    """Revoke station CODE's token: its agent is refused from now on."""
+    from server.domain.clock import utcnow
+    from server.services.auth import revoke_station_token
+
+    with _db().transaction() as session:
+        revoke_station_token(session, _station(session, code, centre_code), utcnow())
+    click.echo(f"token of station {code} revoked")
+
+
+@cli.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-agent", is_flag=True, help="Don't start the demo kiosk's station agent.")
+@click.option("--no-demo", is_flag=True, help="Don't load the demo centre into an empty database.")
+def run_command(host: str, port: int, no_agent: bool, no_demo: bool) -> None:
+    """Serve everything: migrate, load the demo if empty, start gunicorn and the demo agent."""
+    from server.migrate import upgrade
+    from server.models import Centre
+
+    config: Config = current_app.config["TTHCC"]
+    database = _db()
+    upgrade(database.engine)
+    with database.transaction() as session:
+        empty = session.execute(select(Centre.id).limit(1)).first() is None
+    os.environ["TTHCC_PORT"] = str(port)
+    if empty and not no_demo:
+        _load_demo(config)
+    env = dict(
+        os.environ,
+        TTHCC_INSTANCE_PATH=str(config.instance_path),
+        TTHCC_DATABASE_URL=config.database_url,
+        TTHCC_PUBLIC_URL=os.environ.get("TTHCC_PUBLIC_URL", f"http://{host}:{port}"),
+    )
+    procs: list[subprocess.Popen] = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--worker-class",
+                "gevent",
+                "--workers",
+                "1",
+                "--no-control-socket",
+                "--bind",
+                f"{host}:{port}",
+                "--timeout",
+                "60",
+                "--graceful-timeout",
+                "5",
+                "server.wsgi:app",
+            ],
+            env=env,
+        )
+    ]
+    agent_config = _demo_agent_config_path(config)
+    if not no_agent and agent_config.exists():
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "server.cli", "agent", str(agent_config)], env=env
+            )
+        )
+    click.echo(f"TTHCC is running on http://{host}:{port}/ (Ctrl+C to stop)")
+    _supervise(procs)
+
+
+def _supervise(procs: list[subprocess.Popen]) -> None:
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping and all(p.poll() is None for p in procs):
+        time.sleep(0.3)
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    failed = [p for p in procs if p.returncode not in (0, -signal.SIGTERM, None)]
+    if failed and not stopping:
+        raise SystemExit(f"a component exited with status {failed[0].returncode}")
+
+
+def _mount_device_commands() -> None:
+    """Commands that live in devices/ and display/ (they never import the server)."""
+    try:
+        from devices.agent.cli import agent_command
+
+        cli.add_command(agent_command, "agent")
+    except ImportError as exc:  # pragma: no cover - reported, not hidden
+        logger.debug("agent command unavailable: %s", exc)
+
+    @cli.group()
+    def sim() -> None:
+        """Simulated devices over pseudo-terminals / TCP, with faults on command."""
+
+    for module, names in (
+        ("devices.printing.cli", {"printer": "printer_sim_command"}),
+        (
+            "devices.serial.cli",
+            {
+                "ratingpad": "ratingpad_command",
+                "keypad": "keypad_command",
+                "ledboard": "ledboard_command",
+            },
+        ),
+        ("display.voice.cli", {"voice": "voice_command"}),
+    ):
+        try:
+            mod = __import__(module, fromlist=["_"])
+        except ImportError as exc:  # pragma: no cover - a test checks every command exists
+            logger.warning("commands of %s unavailable: %s", module, exc)
+            continue
+        for name, attr in names.items():
+            (cli if name == "voice" else sim).add_command(getattr(mod, attr), name)
+
+
+_mount_device_commands()
+
+
+def main() -> None:
+    cli(prog_name="tthcc")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,291 @@
+"""A realistic demo centre: a ward centre in Bắc Ninh. Idempotent and safe to run concurrently."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from server.models import (
+    Agency,
+    Centre,
+    Counter,
+    CounterService,
+    Field,
+    PriorityCategory,
+    Service,
+    Station,
+    User,
+)
+from server.services.auth import create_user, issue_station_token
+
+logger = logging.getLogger(__name__)
+
+DEMO_CENTRE_CODE = "BN-KINHBAC"
+DEMO_LOCK_KEY = 7_270_002
+
+FIELDS = [
+    # code, name, name_en
+    ("HT", "Hộ tịch", "Civil status"),
+    ("CT", "Chứng thực", "Certification"),
+    ("DD", "Đất đai", "Land"),
+    ("XD", "Xây dựng", "Construction"),
+    ("KD", "Hộ kinh doanh", "Household business"),
+    ("BT", "Bảo trợ xã hội – Người có công", "Social protection – Meritorious people"),
+    ("TK", "Trả kết quả", "Result return"),
+]
+
+SERVICES = [
+    # code, field, name, name_en, range, policy, interleave_every
+    (
+        "HT1",
+        "HT",
+        "Khai sinh, kết hôn, khai tử",
+        "Birth, marriage, death registration",
+        (1001, 1999),
+        "interleave",
+        3,
+    ),
+    (
+        "HT2",
+        "HT",
+        "Trích lục, cải chính hộ tịch",
+        "Civil status extracts and corrections",
+        (2001, 2999),
+        "interleave",
+        3,
+    ),
+    (
+        "CT1",
+        "CT",
+        "Chứng thực bản sao từ bản chính",
+        "Certified copies",
+        (3001, 3999),
+        "interleave",
+        3,
+    ),
+    (
+        "CT2",
+        "CT",
+        "Chứng thực chữ ký, hợp đồng",
+        "Signature and contract certification",
+        (4001, 4999),
+        "interleave",
+        3,
+    ),
+    (
+        "DD",
+        "DD",
+        "Đăng ký, cấp giấy chứng nhận quyền sử dụng đất",
+        "Land use right certificates",
+        (5001, 5999),
+        "strict",
+        3,
+    ),
+    ("XD", "XD", "Cấp giấy phép xây dựng", "Building permits", (6001, 6999), "strict", 3),
+    (
+        "KD",
+        "KD",
+        "Đăng ký hộ kinh doanh",
+        "Household business registration",
+        (7001, 7999),
+        "interleave",
+        3,
+    ),
+    (
+        "BT",
+        "BT",
+        "Trợ cấp xã hội, chính sách người có công",
+        "Social allowances, meritorious people",
+        (8001, 8999),
+        "strict",
+        3,
+    ),
+    ("TK", "TK", "Nhận kết quả hồ sơ", "Collect a result", (9001, 9999), "interleave", 2),
+]
+
+AGENCIES = [
+    "Văn phòng HĐND và UBND phường Kinh Bắc",
+    "Phòng Kinh tế, Hạ tầng và Đô thị phường Kinh Bắc",
+    "Phòng Văn hóa – Xã hội phường Kinh Bắc",
+    "Chi nhánh Văn phòng đăng ký đất đai Bắc Ninh",
+]
+
+COUNTERS = [
+    # number, services in order, staff username, full name, agency index
+    (1, ["HT1", "HT2"], "canbo1", "Nguyễn Thị Hương", 0),
+    (2, ["HT1", "CT1"], "canbo2", "Trần Văn Minh", 0),
+    (3, ["CT1", "CT2"], "canbo3", "Lê Thị Thu Trang", 0),
+    (4, ["DD", "XD"], "canbo4", "Phạm Quốc Hùng", 3),
+    (5, ["XD", "KD", "DD"], "canbo5", "Đỗ Thị Lan Anh", 1),
+    (6, ["BT", "HT2"], "canbo6", "Vũ Đức Thắng", 2),
+    (7, ["TK", "CT1"], "canbo7", "Ngô Thị Bích Ngọc", 0),
+]
+
+PRIORITY_CATEGORIES = [
+    ("nguoi_cao_tuoi", "Người cao tuổi (từ 60 tuổi)", "Elderly (60+)"),
+    ("nguoi_khuyet_tat", "Người khuyết tật", "Person with a disability"),
+    ("phu_nu_co_thai", "Phụ nữ có thai", "Pregnant woman"),
+    ("nguoi_co_cong", "Người có công với cách mạng", "Person with meritorious service"),
+    ("mang_tre_nho", "Người đi cùng trẻ nhỏ", "Person with a small child"),
+]
+
+#: Demo accounts (documented in README). Change them on a real deployment.
+DEMO_PASSWORDS = {"admin": "tthcc-admin", "giamsat": "tthcc-giamsat", "staff": "tthcc-canbo"}
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    centre_id: int
+    created: bool
+    kiosk_station_id: int
+    kiosk_token: str | None
+
+
+def _lock(session: Session) -> None:
+    """Serialise concurrent demo loads (SQLite already holds the write lock from BEGIN)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SELECT pg_advisory_xact_lock({DEMO_LOCK_KEY})"))
+
+
+def load_demo(session: Session, *, issue_kiosk_token: bool = False) -> DemoResult:
+    """Create the demo centre if absent; return its ids. Never duplicates anything."""
+    _lock(session)
+    centre = session.execute(
+        select(Centre).where(Centre.code == DEMO_CENTRE_CODE)
+    ).scalar_one_or_none()
+    created = centre is None
+    if centre is None:
+        centre = _create_centre(session)
+    kiosk = session.execute(
+        select(Station).where(Station.centre_id == centre.id, Station.code == "KIOSK-1")
+    ).scalar_one()
+    token = issue_station_token(session, kiosk) if issue_kiosk_token else None
+    return DemoResult(centre.id, created, kiosk.id, token)
+
+
+def _create_centre(session: Session) -> Centre:
+    centre = Centre(
+        code=DEMO_CENTRE_CODE,
+        name="TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG",
+        subtitle="PHƯỜNG KINH BẮC",
+        address="Số 10 Lý Thái Tổ, phường Kinh Bắc, tỉnh Bắc Ninh",
+        settings={
+            "notice": "Trung tâm làm việc từ thứ Hai đến thứ Sáu: sáng 7h30–11h30, chiều "
+            "13h30–17h00. Công dân vui lòng giữ phiếu và chờ đến lượt được mời.",
+        },
+    )
+    session.add(centre)
+    session.flush()
+    fields = {}
+    for position, (code, name, name_en) in enumerate(FIELDS):
+        fields[code] = Field(
+            centre_id=centre.id, code=code, name=name, name_en=name_en, position=position
+        )
+        session.add(fields[code])
+    session.flush()
+    services = {}
+    for position, (code, field_code, name, name_en, (lo, hi), policy, every) in enumerate(SERVICES):
+        services[code] = Service(
+            centre_id=centre.id,
+            field_id=fields[field_code].id,
+            code=code,
+            name=name,
+            name_en=name_en,
+            range_start=lo,
+            range_end=hi,
+            priority_policy=policy,
+            interleave_every=every,
+            position=position,
+        )
+        session.add(services[code])
+    for position, (code, name, name_en) in enumerate(PRIORITY_CATEGORIES):
+        session.add(
+            PriorityCategory(
+                centre_id=centre.id, code=code, name=name, name_en=name_en, position=position
+            )
+        )
+    agencies = [Agency(centre_id=centre.id, name=name) for name in AGENCIES]
+    session.add_all(agencies)
+    session.flush()
+    for number, service_codes, username, full_name, agency_index in COUNTERS:
+        counter = Counter(centre_id=centre.id, number=number, name=f"Quầy {number}")
+        session.add(counter)
+        session.flush()
+        for position, code in enumerate(service_codes):
+            session.add(
+                CounterService(
+                    counter_id=counter.id, service_id=services[code].id, position=position
+                )
+            )
+        if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
+            continue
+        create_user(
+            session,
+            username=username,
+            password=DEMO_PASSWORDS["staff"],
+            role="staff",
+            full_name=full_name,
+            centre_id=centre.id,
+            agency_id=agencies[agency_index].id,
+        )
+    for username, role, full_name in (
+        ("admin", "admin", "Quản trị hệ thống"),
+        ("giamsat", "supervisor", "Giám đốc Trung tâm"),
+    ):
+        if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
+            continue
+        create_user(
+            session,
+            username=username,
+            password=DEMO_PASSWORDS[username],
+            role=role,
+            full_name=full_name,
+            centre_id=centre.id if role != "admin" else None,
+        )
+    session.add_all(
+        [
+            Station(
+                centre_id=centre.id,
+                code="KIOSK-1",
+                kind="kiosk",
+                name="Kiosk sảnh chính",
+                has_printer=True,
+            ),
+            Station(
+                centre_id=centre.id, code="DISPLAY-1", kind="display", name="Màn hình sảnh chờ"
+            ),
+            Station(
+                centre_id=centre.id,
+                code="COUNTERS-1",
+                kind="counter",
+                name="Thiết bị các quầy (bàn phím đánh giá, bảng LED)",
+            ),
+        ]
+    )
+    session.flush()
+    logger.info("demo centre %s created", DEMO_CENTRE_CODE)
+    return centre
+
+
+def write_agent_config(
+    path: Path, *, server_url: str, token: str, printed_dir: Path, spool_dir: Path
+) -> None:
+    """The demo kiosk station's agent config: a simulated printer writing into a folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "# Demo kiosk station: written by `tthcc demo`, regenerated with a fresh token.\n"
+        f'server_url = "{server_url}"\n'
+        f'station_token = "{token}"\n'
+        f'spool_dir = "{spool_dir}"\n\n'
+        "[[printers]]\n"
+        'name = "kiosk-printer"\n'
+        f'url = "sim://{printed_dir}"\n'
+        'mode = "text"\n'
+        "default = true\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o600)

@@ -1,0 +1,525 @@
+"""Ticket operations: issue, call next, recall, start, finish, no-show, requeue, transfer.
+
+Each takes an open session and `now`, loads and locks rows, asks the domain, writes the
+ticket and its `ticket_events` row, and appends real-time events to the outbox.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from server.db import OutboxMessage, outbox
+from server.domain.clock import local_day
+from server.domain.errors import DomainError, IllegalTransition, NoTicketWaiting
+from server.domain.numbering import NumberRange, allocate_number, format_number
+from server.domain.queueing import Line, PriorityPolicy, ServiceQueueState, after_call, choose_line
+from server.domain.tickets import ACTIVE_STATUSES, TicketAction, TicketStatus, next_status
+from server.models import (
+    Centre,
+    Counter,
+    NumberSequence,
+    PriorityCategory,
+    Service,
+    Station,
+    Ticket,
+    TicketEvent,
+)
+from server.services import events
+from server.services.views import counter_view, ticket_view
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    http_status = 404
+
+
+class InvalidRequest(DomainError):
+    code = "invalid_request"
+    http_status = 422
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it: a staff member, a station, or the system."""
+
+    name: str
+    staff_id: int | None = None
+
+
+SYSTEM = Actor("system")
+
+
+def _get(session: Session, model: type, ident: int, what_vi: str, what_en: str) -> Any:
+    row = session.get(model, ident)
+    if row is None:
+        raise NotFound(f"Không tìm thấy {what_vi} số {ident}.", f"{what_en} {ident} not found")
+    return row
+
+
+def _lock_sequence(session: Session, service_id: int, day: date) -> NumberSequence:
+    """The (service, day) numbering row, created if absent and locked until commit."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(NumberSequence)
+        .values(service_id=service_id, day=day, last_number=None, cycle=0)
+        .on_conflict_do_nothing()
+    )
+    stmt = select(NumberSequence).where(
+        NumberSequence.service_id == service_id, NumberSequence.day == day
+    )
+    if dialect == "postgresql":
+        stmt = stmt.with_for_update()
+    return session.execute(stmt.execution_options(populate_existing=True)).scalar_one()
+
+
+def _record(
+    session: Session,
+    ticket: Ticket,
+    kind: str,
+    from_status: str | None,
+    now: datetime,
+    actor: Actor,
+    **data: Any,
+) -> None:
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            centre_id=ticket.centre_id,
+            service_id=ticket.service_id,
+            kind=kind,
+            from_status=from_status,
+            to_status=ticket.status,
+            at=now,
+            actor=actor.name,
+            counter_id=ticket.counter_id,
+            staff_id=actor.staff_id if actor.staff_id is not None else ticket.staff_id,
+            data=data,
+        )
+    )
+
+
+def waiting_counts(session: Session, centre_id: int, day: date) -> dict[int, int]:
+    """Waiting tickets per service id for the centre's day."""
+    rows = session.execute(
+        select(Ticket.service_id, func.count())
+        .where(
+            Ticket.centre_id == centre_id,
+            Ticket.day == day,
+            Ticket.status == TicketStatus.WAITING.value,
+        )
+        .group_by(Ticket.service_id)
+    )
+    return {service_id: count for service_id, count in rows}
+
+
+def _emit_queue(session: Session, centre: Centre, now: datetime) -> None:
+    counts = waiting_counts(session, centre.id, local_day(now, centre.timezone))
+    outbox(session).append(
+        OutboxMessage(
+            events.QUEUE_UPDATED,
+            {
+                "centre_id": centre.id,
+                "services": [{"id": sid, "waiting": n} for sid, n in sorted(counts.items())],
+            },
+            (events.centre_room(centre.id),),
+        )
+    )
+
+
+def _emit_ticket(
+    session: Session, event: str, ticket: Ticket, centre: Centre, **extra: Any
+) -> None:
+    payload = {"ticket": ticket_view(ticket, timezone=centre.timezone), **extra}
+    outbox(session).append(OutboxMessage(event, payload, (events.centre_room(centre.id),)))
+
+
+def _emit_counter(session: Session, counter: Counter, current: Ticket | None) -> None:
+    outbox(session).append(
+        OutboxMessage(
+            events.COUNTER_UPDATED,
+            {"counter": counter_view(counter, current)},
+            (events.centre_room(counter.centre_id), events.counter_room(counter.id)),
+        )
+    )
+
+
+# --- issuing ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    ticket: Ticket
+    waiting_ahead: int
+    print_job_id: str | None
+
+
+def issue_ticket(
+    session: Session,
+    *,
+    service_id: int,
+    now: datetime,
+    priority_category_id: int | None = None,
+    station_id: int | None = None,
+    actor: Actor = SYSTEM,
+    qr_base_url: str = "",
+) -> IssuedTicket:
+    """Hand out the next number of the service's range for the centre's local day."""
+    service: Service = _get(session, Service, service_id, "dịch vụ", "service")
+    if not service.active:
+        raise InvalidRequest(
+            f"Dịch vụ «{service.name}» hiện không nhận phiếu.", f"service {service_id} is inactive"
+        )
+    centre: Centre = service.centre
+    category: PriorityCategory | None = None
+    if priority_category_id is not None:
+        category = session.get(PriorityCategory, priority_category_id)
+        if category is None or category.centre_id != centre.id or not category.active:
+            raise InvalidRequest(
+                "Đối tượng ưu tiên không hợp lệ.",
+                f"priority category {priority_category_id} does not exist in this centre",
+            )
+    station: Station | None = None
+    if station_id is not None:
+        station = session.get(Station, station_id)
+        if station is None or station.centre_id != centre.id:
+            raise InvalidRequest(
+                "Điểm thiết bị không hợp lệ.", f"station {station_id} does not exist in this centre"
+            )
+
+    day = local_day(now, centre.timezone)
+    sequence = _lock_sequence(session, service.id, day)
+
+    def is_active(n: int) -> bool:
+        return (
+            session.execute(
+                select(Ticket.id).where(
+                    Ticket.issued_service_id == service.id,
+                    Ticket.day == day,
+                    Ticket.number == n,
+                    Ticket.status.in_([s.value for s in ACTIVE_STATUSES]),
+                )
+            ).first()
+            is not None
+        )
+
+    allocation = allocate_number(
+        NumberRange(service.range_start, service.range_end),
+        sequence.last_number,
+        sequence.cycle,
+        is_active,
+    )
+    sequence.last_number = allocation.number
+    sequence.cycle = allocation.cycle
+
+    ticket = Ticket(
+        centre_id=centre.id,
+        issued_service_id=service.id,
+        service_id=service.id,
+        day=day,
+        number=allocation.number,
+        cycle=allocation.cycle,
+        display_number=format_number(allocation.number, service.prefix),
+        public_code=secrets.token_urlsafe(12),
+        is_priority=category is not None,
+        priority_category_id=category.id if category else None,
+        status=TicketStatus.WAITING.value,
+        issued_at=now,
+        queued_at=now,
+        station_id=station.id if station else None,
+    )
+    session.add(ticket)
+    session.flush()
+    _record(session, ticket, TicketAction.ISSUE.value, None, now, actor, station_id=station_id)
+
+    waiting_ahead = waiting_ahead_of(session, ticket)
+
+    print_job_id = None
+    if station is not None and station.has_printer:
+        from server.services.printing import create_print_job  # avoid an import cycle
+
+        print_job_id = create_print_job(
+            session, ticket, station, waiting_ahead=waiting_ahead, now=now, qr_base_url=qr_base_url
+        )
+
+    _emit_ticket(session, events.TICKET_ISSUED, ticket, centre, waiting_ahead=waiting_ahead)
+    _emit_queue(session, centre, now)
+    return IssuedTicket(ticket, waiting_ahead, print_job_id)
+
+
+# --- calling ---------------------------------------------------------------------------
+
+
+def _waiting_query(service_id: int, day: date, is_priority: bool | None = None) -> Any:
+    conditions = [
+        Ticket.service_id == service_id,
+        Ticket.day == day,
+        Ticket.status == TicketStatus.WAITING.value,
+    ]
+    if is_priority is not None:
+        conditions.append(Ticket.is_priority.is_(is_priority))
+    return select(Ticket).where(and_(*conditions))
+
+
+def _exists(session: Session, query: Any) -> bool:
+    return session.execute(query.with_only_columns(Ticket.id).limit(1)).first() is not None
+
+
+def _release_current(
+    session: Session, counter: Counter, now: datetime, actor: Actor, centre: Centre
+) -> None:
+    """Finish the ticket still at the counter: pressing Next means the citizen was served."""
+    if counter.current_ticket_id is None:
+        return
+    current = session.get(Ticket, counter.current_ticket_id, with_for_update=True)
+    counter.current_ticket_id = None
+    if current is None or current.status not in (
+        TicketStatus.CALLED.value,
+        TicketStatus.SERVING.value,
+    ):
+        return
+    before = current.status
+    current.status = next_status(TicketStatus(before), TicketAction.FINISH).value
+    current.finished_at = now
+    _record(session, current, TicketAction.FINISH.value, before, now, actor, auto=True)
+    _emit_ticket(session, events.TICKET_UPDATED, current, centre)
+
+
+def _take_for_counter(
+    session: Session, ticket: Ticket, counter: Counter, now: datetime, actor: Actor
+) -> None:
+    before = ticket.status
+    ticket.status = next_status(TicketStatus(before), TicketAction.CALL).value
+    ticket.called_at = now
+    ticket.counter_id = counter.id
+    ticket.counter = counter
+    ticket.staff_id = actor.staff_id
+    ticket.call_count += 1
+    counter.current_ticket_id = ticket.id
+    if counter.status != "open":
+        counter.status, counter.status_reason, counter.status_since = "open", "", now
+    if actor.staff_id is not None:
+        counter.staff_id = actor.staff_id
+    session.flush()
+    _record(session, ticket, TicketAction.CALL.value, before, now, actor)
+
+
+def call_next(session: Session, *, counter_id: int, now: datetime, actor: Actor = SYSTEM) -> Ticket:
+    """Give the counter the next ticket under its services' order and priority policies.
+
+    Atomic: the service's numbering row is locked while choosing, and on PostgreSQL the
+    chosen ticket row is taken with SKIP LOCKED; on SQLite the whole transaction holds the
+    write lock from BEGIN IMMEDIATE. Two counters never get the same ticket.
+    """
+    counter: Counter = _get(session, Counter, counter_id, "quầy", "counter")
+    centre = counter.centre
+    day = local_day(now, centre.timezone)
+    is_pg = session.get_bind().dialect.name == "postgresql"
+    _release_current(session, counter, now, actor, centre)
+    for link in counter.service_links:
+        service = link.service
+        if not service.active:
+            continue
+        if not _exists(session, _waiting_query(service.id, day)):
+            continue
+        sequence = _lock_sequence(session, service.id, day)
+        state = ServiceQueueState(
+            policy=PriorityPolicy(service.priority_policy),
+            interleave_every=service.interleave_every,
+            normal_since_priority=sequence.normal_since_priority,
+            priority_waiting=_exists(session, _waiting_query(service.id, day, True)),
+            normal_waiting=_exists(session, _waiting_query(service.id, day, False)),
+        )
+        line = choose_line(state)
+        if line is None:
+            continue
+        query = _waiting_query(service.id, day, line is Line.PRIORITY).order_by(
+            Ticket.queued_at, Ticket.id
+        )
+        if is_pg:
+            query = query.with_for_update(skip_locked=True)
+        ticket = session.execute(query.limit(1)).scalar_one_or_none()
+        if ticket is None:
+            continue
+        sequence.normal_since_priority = after_call(sequence.normal_since_priority, line)
+        _take_for_counter(session, ticket, counter, now, actor)
+        _emit_ticket(session, events.TICKET_CALLED, ticket, centre, recall=False)
+        _emit_counter(session, counter, ticket)
+        _emit_queue(session, centre, now)
+        return ticket
+    session.flush()
+    _emit_counter(session, counter, None)
+    raise NoTicketWaiting(
+        f"Không có công dân nào đang chờ các dịch vụ của {counter.label}.",
+        f"nobody is waiting for the services of counter {counter.number}",
+    )
+
+
+def call_ticket(
+    session: Session, *, counter_id: int, ticket_id: int, now: datetime, actor: Actor = SYSTEM
+) -> Ticket:
+    """Call a specific ticket (a waiting one out of turn, or a no-show who came back)."""
+    counter: Counter = _get(session, Counter, counter_id, "quầy", "counter")
+    ticket: Ticket = _get(session, Ticket, ticket_id, "phiếu", "ticket")
+    session.refresh(ticket, with_for_update=True)
+    if ticket.centre_id != counter.centre_id:
+        raise InvalidRequest("Phiếu không thuộc trung tâm này.", "ticket belongs to another centre")
+    next_status(TicketStatus(ticket.status), TicketAction.CALL)  # refuse before side effects
+    centre = counter.centre
+    if counter.current_ticket_id != ticket.id:
+        _release_current(session, counter, now, actor, centre)
+    _take_for_counter(session, ticket, counter, now, actor)
+    _emit_ticket(session, events.TICKET_CALLED, ticket, centre, recall=False)
+    _emit_counter(session, counter, ticket)
+    _emit_queue(session, centre, now)
+    return ticket
+
+
+# --- transitions on a ticket at a counter ------------------------------------------------
+
+
+def _locked_ticket(session: Session, ticket_id: int) -> Ticket:
+    ticket: Ticket = _get(session, Ticket, ticket_id, "phiếu", "ticket")
+    session.refresh(ticket, with_for_update=True)
+    return ticket
+
+
+def recall(session: Session, *, ticket_id: int, now: datetime, actor: Actor = SYSTEM) -> Ticket:
+    """Call the same ticket again (announced again); it stays called."""
+    ticket = _locked_ticket(session, ticket_id)
+    before = ticket.status
+    ticket.status = next_status(TicketStatus(before), TicketAction.RECALL).value
+    ticket.call_count += 1
+    ticket.called_at = now
+    _record(session, ticket, TicketAction.RECALL.value, before, now, actor)
+    centre = session.get(Centre, ticket.centre_id)
+    _emit_ticket(session, events.TICKET_RECALLED, ticket, centre, recall=True)
+    return ticket
+
+
+def _leave_counter(session: Session, ticket: Ticket) -> Counter | None:
+    counter = session.get(Counter, ticket.counter_id) if ticket.counter_id else None
+    if counter is not None and counter.current_ticket_id == ticket.id:
+        counter.current_ticket_id = None
+        return counter
+    return None
+
+
+def _simple_transition(
+    session: Session, ticket_id: int, action: TicketAction, now: datetime, actor: Actor
+) -> Ticket:
+    ticket = _locked_ticket(session, ticket_id)
+    before = ticket.status
+    ticket.status = next_status(TicketStatus(before), action).value
+    if action is TicketAction.START:
+        ticket.started_at = now
+    elif action is TicketAction.FINISH:
+        ticket.finished_at = now
+    centre = session.get(Centre, ticket.centre_id)
+    counter = None
+    if action in (TicketAction.FINISH, TicketAction.NO_SHOW):
+        counter = _leave_counter(session, ticket)
+    elif ticket.counter_id:
+        counter = session.get(Counter, ticket.counter_id)
+    _record(session, ticket, action.value, before, now, actor)
+    _emit_ticket(session, events.TICKET_UPDATED, ticket, centre)
+    if counter is not None:
+        current = (
+            session.get(Ticket, counter.current_ticket_id) if counter.current_ticket_id else None
+        )
+        _emit_counter(session, counter, current)
+    return ticket
+
+
+def start(session: Session, *, ticket_id: int, now: datetime, actor: Actor = SYSTEM) -> Ticket:
+    """The citizen arrived at the counter: service time starts."""
+    return _simple_transition(session, ticket_id, TicketAction.START, now, actor)
+
+
+def finish(session: Session, *, ticket_id: int, now: datetime, actor: Actor = SYSTEM) -> Ticket:
+    """Service done; the counter is free and the rating pad may rate this ticket."""
+    return _simple_transition(session, ticket_id, TicketAction.FINISH, now, actor)
+
+
+def mark_no_show(
+    session: Session, *, ticket_id: int, now: datetime, actor: Actor = SYSTEM
+) -> Ticket:
+    """The citizen did not come to the counter after being called."""
+    return _simple_transition(session, ticket_id, TicketAction.NO_SHOW, now, actor)
+
+
+def requeue(session: Session, *, ticket_id: int, now: datetime, actor: Actor = SYSTEM) -> Ticket:
+    """Put a no-show back in line at its original place (issue time)."""
+    ticket = _simple_transition(session, ticket_id, TicketAction.REQUEUE, now, actor)
+    ticket.counter_id = None
+    centre = session.get(Centre, ticket.centre_id)
+    _emit_queue(session, centre, now)
+    return ticket
+
+
+def transfer(
+    session: Session, *, ticket_id: int, service_id: int, now: datetime, actor: Actor = SYSTEM
+) -> Ticket:
+    """Move the ticket to another service's line, keeping its place by issue time."""
+    ticket = _locked_ticket(session, ticket_id)
+    target: Service = _get(session, Service, service_id, "dịch vụ", "service")
+    if target.centre_id != ticket.centre_id:
+        raise InvalidRequest(
+            "Không thể chuyển sang dịch vụ của trung tâm khác.", "service belongs to another centre"
+        )
+    if target.id == ticket.service_id:
+        raise IllegalTransition(
+            "Phiếu đã ở dịch vụ này.", f"ticket is already in service {service_id}"
+        )
+    before = ticket.status
+    new_status = next_status(TicketStatus(before), TicketAction.TRANSFER)
+    counter = _leave_counter(session, ticket)
+    from_service = ticket.service_id
+    ticket.status = new_status.value
+    ticket.service_id = target.id
+    ticket.service = target
+    ticket.counter_id = None
+    ticket.transfer_count += 1
+    # The target line's numbering row must exist so call_next can lock it.
+    _lock_sequence(session, target.id, ticket.day)
+    session.flush()
+    _record(
+        session,
+        ticket,
+        TicketAction.TRANSFER.value,
+        before,
+        now,
+        actor,
+        from_service_id=from_service,
+        to_service_id=target.id,
+    )
+    centre = session.get(Centre, ticket.centre_id)
+    _emit_ticket(session, events.TICKET_UPDATED, ticket, centre)
+    if counter is not None:
+        _emit_counter(session, counter, None)
+    _emit_queue(session, centre, now)
+    return ticket
+
+
+def waiting_ahead_of(session: Session, ticket: Ticket) -> int:
+    """People in the same line before this ticket (0 once it is called)."""
+    if ticket.status != TicketStatus.WAITING.value:
+        return 0
+    conditions = [
+        Ticket.service_id == ticket.service_id,
+        Ticket.day == ticket.day,
+        Ticket.status == TicketStatus.WAITING.value,
+        (Ticket.queued_at < ticket.queued_at)
+        | ((Ticket.queued_at == ticket.queued_at) & (Ticket.id < ticket.id)),
+    ]
+    if ticket.is_priority:
+        conditions.append(Ticket.is_priority.is_(True))
+    return session.execute(select(func.count()).where(*conditions)).scalar_one()

@@ -1,0 +1,79 @@
+"""Plain-dict views of rows, shared by the API, the snapshot and the outbox payloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.domain.clock import to_local
+from server.models import Counter, Service, Ticket
+
+
+def iso(moment: Any) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def ticket_view(ticket: Ticket, *, timezone: str = "Asia/Ho_Chi_Minh") -> dict[str, Any]:
+    counter = ticket.counter
+    return {
+        "id": ticket.id,
+        "number": ticket.display_number,
+        "number_value": ticket.number,
+        "service_id": ticket.service_id,
+        "service_name": ticket.service.name if ticket.service else None,
+        "issued_service_id": ticket.issued_service_id,
+        "status": ticket.status,
+        "is_priority": ticket.is_priority,
+        "priority_category_id": ticket.priority_category_id,
+        "issued_at": iso(to_local(ticket.issued_at, timezone)),
+        "called_at": iso(ticket.called_at and to_local(ticket.called_at, timezone)),
+        "counter_id": ticket.counter_id,
+        "counter_number": counter.number if counter else None,
+        "counter_name": counter.label if counter else None,
+        "call_count": ticket.call_count,
+        "public_code": ticket.public_code,
+    }
+
+
+def service_view(service: Service, waiting: int = 0) -> dict[str, Any]:
+    return {
+        "id": service.id,
+        "centre_id": service.centre_id,
+        "field_id": service.field_id,
+        "code": service.code,
+        "name": service.name,
+        "name_en": service.name_en,
+        "prefix": service.prefix,
+        "range_start": service.range_start,
+        "range_end": service.range_end,
+        "priority_policy": service.priority_policy,
+        "interleave_every": service.interleave_every,
+        "waiting": waiting,
+        "counters": sorted(link.counter.number for link in service.counter_links),
+    }
+
+
+def counter_view(counter: Counter, current: Ticket | None = None) -> dict[str, Any]:
+    return {
+        "id": counter.id,
+        "centre_id": counter.centre_id,
+        "number": counter.number,
+        "name": counter.label,
+        "zone": counter.zone,
+        "status": counter.status,
+        "status_reason": counter.status_reason,
+        "staff_id": counter.staff_id,
+        "services": [
+            {"id": link.service_id, "name": link.service.name, "position": link.position}
+            for link in counter.service_links
+        ],
+        "current_ticket": (
+            {
+                "id": current.id,
+                "number": current.display_number,
+                "status": current.status,
+                "service_id": current.service_id,
+            }
+            if current is not None
+            else None
+        ),
+    }

@@ -1,0 +1,158 @@
+"""End-to-end fixtures: the real deployment (gunicorn, gevent worker) and Debian's Chromium.
+
+`live_server` migrates a fresh SQLite database, loads the demo centre, starts gunicorn on a
+free loopback port and yields its base URL. `browser` is headless Chromium driven by
+Playwright with `executable_path` (never a downloaded browser). Screenshots go to
+test-artifacts/ (not committed).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("TTHCC_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        except requests.RequestException as exc:
+            last = exc
+        time.sleep(0.1)
+    raise RuntimeError(f"server at {url} did not come up: {last}")
+
+
+@dataclass
+class LiveServer:
+    url: str
+    port: int
+    instance: Path
+    env: dict[str, str]
+    process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = open(self.instance / "gunicorn.log", "ab")  # noqa: SIM115 - lives with the process
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--worker-class",
+                "gevent",
+                "--workers",
+                "1",
+                "--no-control-socket",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--graceful-timeout",
+                "2",
+                "server.wsgi:app",
+            ],
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_http(self.url + "/api/v1/centres")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def token(self, username: str = "canbo1", password: str = "tthcc-canbo") -> str:
+        r = requests.post(
+            f"{self.url}/api/v1/auth/token",
+            json={"username": username, "password": password},
+            timeout=5,
+        )
+        r.raise_for_status()
+        return r.json()["token"]
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    port = free_port()
+    env = dict(
+        os.environ,
+        TTHCC_INSTANCE_PATH=str(instance),
+        TTHCC_DATABASE_URL=f"sqlite:///{instance / 'tthcc.sqlite3'}",
+        TTHCC_SECRET_KEY="e2e-secret",
+        TTHCC_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        TTHCC_PORT=str(port),
+    )
+    subprocess.run(
+        [sys.executable, "-m", "server.cli", "demo"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    server = LiveServer(f"http://127.0.0.1:{port}", port, instance, env)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run the README set-up (apt chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
