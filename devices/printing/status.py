@@ -15,6 +15,8 @@ import socket
 from collections.abc import Iterator
 from typing import Any
 
+from escpos.escpos import Escpos
+
 logger = logging.getLogger(__name__)
 
 DLE_EOT = b"\x10\x04"
@@ -157,6 +159,10 @@ def read_printer_state(printer: Any) -> PrinterState:
     Returns ``UNKNOWN`` when the transport cannot read and ``OFFLINE`` when the printer
     stays silent or the connection fails.
     """
+    if type(printer)._read is Escpos._read:
+        # Write-only transport (a device file): sending the queries would only put
+        # stray bytes into it.
+        return PrinterState.UNKNOWN
     try:
         with _short_timeout(printer):
             answers = [_ask(printer, query) for query in (QUERY_PRINTER,)]

@@ -1,0 +1,1 @@
+"""The station agent: connects a PC's devices to the server over Socket.IO."""
