@@ -220,8 +220,9 @@ class KeypadSimulator(PadSimulator):
 class LedBoardSimulator(PtyDevice):
     """One or more counter LED boards: decodes ``@addr:text`` and remembers what shows.
 
-    ``on_show(address, text)`` is called for each frame (the CLI prints it). Unplugging
-    blanks every board, as a board without power forgets its text.
+    ``on_show(address, text)`` is called for each frame (the CLI prints it). ``received``
+    (raw bytes) and ``frames`` cover the time since the last plug-in; unplugging blanks
+    ``shown``, as a board without power forgets its text.
     """
 
     kind = "ledboard"
@@ -252,6 +253,9 @@ class LedBoardSimulator(PtyDevice):
         return self.wait_for(lambda sim: sim.shown.get(address) == text, timeout)
 
     def _plugged_in(self) -> None:
+        with self._changed:
+            self.received.clear()
+            self.frames.clear()
         self._wake = os.pipe()
         master = self._master
         assert master is not None
