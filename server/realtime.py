@@ -44,7 +44,7 @@ class HallNamespace(Namespace):
         join_room(events.centre_room(centre_id))
         if isinstance(data.get("station_id"), int):
             join_room(events.station_room(data["station_id"]))
-        self.emit(events.SNAPSHOT, snap, to=request.sid)
+        self.emit(events.SNAPSHOT, snap, room=request.sid)
         return {"ok": True}
 
 
@@ -72,7 +72,7 @@ class StationNamespace(Namespace):
         join_room(events.station_room(station_id))
         logger.info("station %s connected (%d pending print job(s))", station.code, len(jobs))
         for job in jobs:
-            self.emit(events.PRINT_JOB, job, to=request.sid)
+            self.emit(events.PRINT_JOB, job, room=request.sid)
         del centre_id
 
     def on_disconnect(self, reason: Any = None) -> None:
