@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import random
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +26,8 @@ from devices.errors import DeviceError, DeviceTimeout
 from devices.printing.ticket import TicketPayloadError, TicketPrint
 
 logger = logging.getLogger(__name__)
+
+_TIMESTAMP_PARAM = re.compile(r"&t=[0-9.]+")
 
 
 class Agent:
@@ -70,6 +73,7 @@ class Agent:
         self._statuses: dict[str, dict[str, Any]] = {}
         self._status_lock = threading.Lock()
         self._inflight: set[str] = set()
+        self._unsent_acks: dict[str, dict[str, Any]] = {}
         self._jobs_lock = threading.Lock()
         self._closed = False
 
@@ -232,11 +236,15 @@ class Agent:
                     wait_timeout=self.connect_timeout,
                 )
             except socketio.exceptions.ConnectionError as exc:
+                if self._stop.is_set():
+                    break  # close() interrupted the attempt: not a failure worth a line
                 failures += 1
                 reason = self.last_connect_error or str(exc) or type(exc).__name__
+                # Engine.IO puts a timestamp (t=…) into the URL of every attempt.
+                reason = _TIMESTAMP_PARAM.sub("", reason)
                 if reason != last_reason:  # one line per kind of failure, not per retry
                     logger.warning(
-                        "cannot connect to %s: %s (retrying, at most every %.0f s)",
+                        "cannot connect to %s: %s (retrying, at most every %g s)",
                         self.config.server_url,
                         reason,
                         self.retry_max,
@@ -262,6 +270,7 @@ class Agent:
     def _on_connect_event(self) -> None:
         self._disconnected.clear()
         self._connected.set()
+        self._send_unsent_acks()
 
     def _after_connect(self) -> None:
         with self._status_lock:
@@ -292,10 +301,21 @@ class Agent:
             logger.warning("print job %s failed: %s", job_id, reason)
         else:
             logger.info("print job %s printed", job_id)
-        if not self.emit(events.PRINT_ACK, payload):
-            # The server re-sends unacknowledged jobs after we reconnect; the job record
-            # then answers without printing again.
-            logger.info("ack of job %s not sent (offline); the server will re-send", job_id)
+        with self._jobs_lock:
+            sent = self.emit(events.PRINT_ACK, payload)
+            if not sent:
+                self._unsent_acks[job_id] = payload
+        if not sent:
+            logger.info("ack of job %s not sent yet (not connected)", job_id)
+
+    def _send_unsent_acks(self) -> None:
+        """Send acks that found no connection: a job the server re-sent on connect can
+        be handled before the client has processed the namespace's CONNECT packet."""
+        with self._jobs_lock:
+            unsent, self._unsent_acks = self._unsent_acks, {}
+            for job_id, payload in unsent.items():
+                if not self.emit(events.PRINT_ACK, payload):
+                    self._unsent_acks[job_id] = payload
 
     def _on_print_job(self, data: Any) -> None:
         job_id = data.get("job_id") if isinstance(data, dict) else None

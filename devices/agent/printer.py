@@ -95,7 +95,7 @@ class PrinterRunner:
         if old is new:
             return
         level = logging.INFO if new.can_print else logging.WARNING
-        logger.log(level, "%s: %s -> %s", self.name, old.value if old else "unknown", new.value)
+        logger.log(level, "%s: %s -> %s", self.name, old.value if old else "not checked", new.value)
         self._context.report_status(self.name, KIND, new.wire_state, new.reason)
 
     # --- printing -----------------------------------------------------------------------

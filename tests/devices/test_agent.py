@@ -1,0 +1,282 @@
+"""The station agent against a real python-socketio server on 127.0.0.1 (random port)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import socketio
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from devices.agent.agent import Agent
+from devices.config import PrinterConfig, StationConfig
+
+TOKEN = "good-token"
+NS = "/station"
+
+
+class _Handler(WSGIRequestHandler):
+    def run_wsgi(self) -> None:
+        super().run_wsgi()
+        # Werkzeug would go on reading the finished websocket as HTTP, so the client's
+        # close frame never gets an answer and every disconnect waits 3 s.
+        if self.headers.get("Upgrade", "").lower() == "websocket":
+            self.close_connection = True
+
+    def log_request(self, *args: Any) -> None:
+        pass  # keep test output readable
+
+
+class StationServer:
+    """A minimal server side of docs/station-protocol.md: token check, jobs, acks."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.sio = socketio.Server(async_mode="threading", logger=False, engineio_logger=False)
+        self.connected: queue.Queue[str] = queue.Queue()
+        self.acks: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.statuses: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.refused = 0
+        self.resend_on_connect: list[dict[str, Any]] = []
+
+        @self.sio.on("connect", namespace=NS)
+        def connect(sid: str, environ: dict, auth: Any) -> None:
+            if not isinstance(auth, dict) or auth.get("token") != TOKEN:
+                self.refused += 1
+                raise socketio.exceptions.ConnectionRefusedError("invalid token")
+            self.connected.put(sid)
+            for job in self.resend_on_connect:  # "re-sends every job not yet acknowledged"
+                self.sio.emit("print.job", job, to=sid, namespace=NS)
+
+        self.sio.on("print.ack", lambda sid, data: self.acks.put(data), namespace=NS)
+        self.sio.on("device.status", lambda sid, data: self.statuses.put(data), namespace=NS)
+
+        self.http = make_server(
+            "127.0.0.1", port, socketio.WSGIApp(self.sio), threaded=True, request_handler=_Handler
+        )
+        self.port = self.http.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(
+            target=self.http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    def send_job(self, sid: str, job: dict[str, Any]) -> None:
+        self.sio.emit("print.job", job, to=sid, namespace=NS)
+
+    def next_ack(self, timeout: float = 5.0) -> dict[str, Any]:
+        return self.acks.get(timeout=timeout)
+
+    def close(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[StationServer]:
+    station_server = StationServer()
+    yield station_server
+    station_server.close()
+
+
+@pytest.fixture
+def make_agent(tmp_path: Path):
+    agents: list[Agent] = []
+
+    def make(url: str, token: str = TOKEN, **kwargs: Any) -> Agent:
+        config = StationConfig(
+            server_url=url,
+            station_token=token,
+            spool_dir=tmp_path / "spool",
+            printers=(
+                PrinterConfig(name="kiosk-printer", url=f"sim://{tmp_path}/paper", default=True),
+            ),
+        )
+        agent = Agent(config, connect_timeout=2.0, **kwargs)
+        agents.append(agent)
+        agent.start()
+        return agent
+
+    yield make
+    for agent in agents:
+        agent.close()
+
+
+def job(ticket_payload, job_id: str = "b6f0c2", **ticket: Any) -> dict[str, Any]:
+    return {"job_id": job_id, "printer": None, "ticket": ticket_payload(**ticket)}
+
+
+def printed_files(tmp_path: Path) -> list[str]:
+    return sorted(p.name for p in (tmp_path / "paper").glob("*.bin"))
+
+
+def test_job_is_printed_once_and_acknowledged(server, make_agent, tmp_path, ticket_payload) -> None:
+    make_agent(server.url)
+    sid = server.connected.get(timeout=5)
+
+    server.send_job(sid, job(ticket_payload))
+    assert server.next_ack() == {"job_id": "b6f0c2", "status": "printed", "reason": None}
+    assert printed_files(tmp_path) == ["b6f0c2.bin"]
+    assert (tmp_path / "paper" / "b6f0c2.png").exists()
+
+    server.send_job(sid, job(ticket_payload))  # a re-send: acknowledged, not printed again
+    assert server.next_ack() == {"job_id": "b6f0c2", "status": "printed", "reason": None}
+    assert printed_files(tmp_path) == ["b6f0c2.bin"]
+
+
+def test_job_resent_after_agent_restart_is_not_printed_again(
+    server, make_agent, tmp_path, ticket_payload
+) -> None:
+    first = make_agent(server.url)
+    server.send_job(server.connected.get(timeout=5), job(ticket_payload))
+    assert server.next_ack()["status"] == "printed"
+    printed_at = (tmp_path / "paper" / "b6f0c2.bin").stat().st_mtime_ns
+    first.close()
+
+    # The ack was "lost": the server re-sends the job when the new agent connects.
+    server.resend_on_connect.append(job(ticket_payload))
+    make_agent(server.url)
+    assert server.next_ack() == {"job_id": "b6f0c2", "status": "printed", "reason": None}
+    assert printed_files(tmp_path) == ["b6f0c2.bin"]
+    assert (tmp_path / "paper" / "b6f0c2.bin").stat().st_mtime_ns == printed_at
+
+
+def test_paper_out_fails_the_job_then_a_resend_prints(
+    server, make_agent, tmp_path, ticket_payload
+) -> None:
+    (tmp_path / "paper").mkdir()
+    (tmp_path / "paper" / "fault").write_text("paper_out")
+    make_agent(server.url)
+    sid = server.connected.get(timeout=5)
+
+    server.send_job(sid, job(ticket_payload))
+    assert server.next_ack() == {"job_id": "b6f0c2", "status": "failed", "reason": "paper out"}
+    assert printed_files(tmp_path) == []
+    status = server.statuses.get(timeout=5)
+    assert status == {
+        "device": "kiosk-printer",
+        "kind": "printer",
+        "state": "error",
+        "reason": "paper out",
+    }
+
+    (tmp_path / "paper" / "fault").unlink()  # paper refilled
+    server.send_job(sid, job(ticket_payload))
+    assert server.next_ack()["status"] == "printed"
+    assert printed_files(tmp_path) == ["b6f0c2.bin"]
+    assert server.statuses.get(timeout=5)["state"] == "ready"
+
+
+def test_invalid_ticket_is_acknowledged_failed_with_the_reason(server, make_agent, ticket_payload):
+    make_agent(server.url)
+    server.send_job(server.connected.get(timeout=5), job(ticket_payload, number=""))
+    ack = server.next_ack()
+    assert ack["status"] == "failed" and "number" in ack["reason"]
+
+
+def test_printer_state_is_reported_after_connecting(server, make_agent) -> None:
+    make_agent(server.url)
+    assert server.statuses.get(timeout=5) == {
+        "device": "kiosk-printer",
+        "kind": "printer",
+        "state": "ready",
+        "reason": None,
+    }
+
+
+def test_bad_token_is_refused(server, make_agent) -> None:
+    agent = make_agent(server.url, token="stolen")
+    deadline = time.monotonic() + 3
+    while agent.last_connect_error is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert agent.last_connect_error == "invalid token"
+    assert not agent.connected
+    assert server.refused >= 1 and server.connected.empty()
+
+
+def test_unreachable_server_is_logged_once_and_retried(make_agent, caplog) -> None:
+    with socket.socket() as probe:  # a port with nobody listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    caplog.set_level(logging.DEBUG, logger="devices.agent.agent")
+    agent = make_agent(f"http://127.0.0.1:{port}", retry_initial=0.05, retry_max=0.1)
+    time.sleep(0.8)
+    attempts = [r for r in caplog.records if "connect" in r.getMessage()]
+    warnings = [r for r in attempts if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and len(attempts) >= 3
+
+    server = StationServer(port)  # the server comes back on the same address
+    try:
+        assert agent.wait_connected(3.0)
+    finally:
+        agent.close()
+        server.close()
+
+
+def test_health_loop_pings_the_watchdog(server, make_agent, tmp_path, monkeypatch) -> None:
+    agent = make_agent(server.url)
+    assert agent.wait_connected(5)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+        notify.bind(str(tmp_path / "notify"))
+        notify.settimeout(2)
+        monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify"))
+        assert agent.health_check()
+        assert notify.recv(256) == b"WATCHDOG=1"
+        assert notify.recv(256).startswith(f"STATUS=connected to {server.url}".encode())
+
+
+def test_job_for_an_unknown_printer_fails(server, make_agent, ticket_payload) -> None:
+    make_agent(server.url)
+    server.send_job(server.connected.get(timeout=5), {**job(ticket_payload), "printer": "nope"})
+    assert server.next_ack() == {
+        "job_id": "b6f0c2",
+        "status": "failed",
+        "reason": "no printer named 'nope' at this station",
+    }
+
+
+def test_agent_command_runs_until_sigterm(server, tmp_path: Path) -> None:
+    config = tmp_path / "station.toml"
+    config.write_text(
+        f'server_url = "{server.url}"\nstation_token = "{TOKEN}"\nspool_dir = "spool"\n'
+        f'[[printers]]\nname = "kiosk-printer"\nurl = "sim://{tmp_path}/paper"\n'
+    )
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify"))
+    notify.settimeout(10)
+    env = {**os.environ, "NOTIFY_SOCKET": str(tmp_path / "notify")}
+    code = "from devices.agent.cli import agent_command; agent_command()"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, str(config)], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert notify.recv(256) == b"READY=1"
+        assert server.statuses.get(timeout=10)["state"] == "ready"  # connect() returned
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()
+        notify.close()
+    assert "connected to" in process.stderr.read()
+
+
+def test_agent_command_explains_a_bad_config(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from devices.agent.cli import agent_command
+
+    config = tmp_path / "station.toml"
+    config.write_text('server_url = "ftp://x"\n')
+    result = CliRunner().invoke(agent_command, [str(config)])
+    assert result.exit_code == 1
+    assert "server_url must be an http:// or https:// URL" in result.output
