@@ -5,7 +5,7 @@ output (e.g. ``/dev/pts/5``), then reads commands from standard input, one per l
 
 ``5``, ``N``, ``@3:5``  press a key (``@addr:key`` sends that exact RS-485 frame)
 ``unplug`` / ``replug``  pull and reinsert the cable (replug prints the new path)
-``garbage N``            send N random bytes
+``garbage N [SEED]``     send N random bytes (SEED makes them repeatable)
 ``slow`` / ``fast``      write byte by byte with pauses, or normally
 ``show``                 (ledboard) print what every board shows
 ``help``, ``quit``
@@ -16,18 +16,20 @@ run in the background with ``</dev/null``.
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import click
 
 from devices.serial.sim import KeypadSimulator, LedBoardSimulator, PadSimulator, PtyDevice
 
-HELP = "commands: <key> | @<addr>:<key> | unplug | replug | garbage N | slow | fast | quit"
+HELP = (
+    "commands: <key> | @<addr>:<key> | unplug | replug | garbage N [SEED] | slow | fast"
+    " | show | quit"
+)
 
 
 def run_commands(device: PtyDevice, lines: Iterable[str], echo: Callable[[str], None]) -> bool:
@@ -56,7 +58,8 @@ def _command(device: PtyDevice, line: str, echo: Callable[[str], None]) -> bool:
     elif word == "replug":
         echo(device.replug())
     elif word == "garbage":
-        sent = device.garbage(int(arg or "100"))
+        count, _, seed = arg.partition(" ")
+        sent = device.garbage(int(count or "100"), seed=int(seed) if seed else None)
         echo(f"sent {len(sent)} random bytes")
     elif word in ("slow", "fast"):
         device.slow = word == "slow"
@@ -83,36 +86,29 @@ def _echo(message: str) -> None:
     click.echo(message)
 
 
-@contextlib.contextmanager
-def _plugged(device: PtyDevice) -> Iterator[None]:
-    # SIGTERM (systemd, kill) must also remove the symlink, like Ctrl-C does.
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
-        click.echo(device.open())
-        click.echo(f"{device.kind} simulator ready; {HELP}", err=True)
-        yield
-    except KeyboardInterrupt:
-        pass
-    finally:
-        device.close()
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
 def _serve(device: PtyDevice, script: Iterable[str], delay: float, exit_after: bool) -> None:
-    with _plugged(device):
+    # SIGTERM (systemd, kill) must remove the symlink too, as Ctrl-C does.
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        click.echo(device.open())
+        click.echo(f"{device.kind} simulator ready; {HELP}", err=True)
         for key in script:
             # Keys sent before the agent opened the port are lost (pyserial flushes
             # input on open), exactly as with a real pad: give it time to connect.
             time.sleep(delay)
             run_commands(device, [key], _echo)
-        if exit_after:
-            return
-        if run_commands(device, sys.stdin, _echo):
+        if not exit_after and run_commands(device, sys.stdin, _echo):
             signal.pause()  # end of input: stay plugged in until interrupted
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second TERM must not cut cleanup
+        device.close()
+        signal.signal(signal.SIGTERM, previous)
 
 
 _link = click.option(

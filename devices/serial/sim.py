@@ -18,12 +18,15 @@ keeps its raw settings between the driver's connections.
 
 from __future__ import annotations
 
+import array
 import contextlib
+import fcntl
 import logging
 import os
 import pty
 import random
 import select
+import termios
 import threading
 import time
 import tty
@@ -120,8 +123,31 @@ class PtyDevice:
         self.unplug()
         return self.open()
 
-    def close(self) -> None:
+    def close(self, drain_timeout: float = 1.0) -> None:
+        """Unplug after giving the agent up to ``drain_timeout`` s to read what was sent.
+
+        Closing a pty master discards bytes the slave side has not read yet, so a
+        scripted press followed by quit would otherwise vanish.
+        """
+        self.drain(drain_timeout)
         self.unplug()
+
+    def unread(self) -> int:
+        """Bytes sent to the agent that it has not read yet."""
+        if self._slave is None:
+            return 0
+        buffer = array.array("i", [0])
+        fcntl.ioctl(self._slave, termios.FIONREAD, buffer)
+        return buffer[0]
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until the agent has read everything sent; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self.unread():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
 
     def __enter__(self):
         self.open()
