@@ -115,6 +115,11 @@ class SerialDevice:
         """Why the device is not ready (None when ready)."""
         return self._reason
 
+    @property
+    def healthy(self) -> bool:
+        """True while the port thread runs (the agent's watchdog checks it)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def start(self) -> None:
         """Start the port thread; the device connects (and reconnects) in the background."""
         if self._thread is not None:
