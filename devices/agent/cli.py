@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from pathlib import Path
 from types import FrameType
 
 import click
+
+
+def _quiet_escpos(record: logging.LogRecord) -> bool:
+    """Drop python-escpos's INFO lines ("Network printer enabled", "Closing …"): it logs
+    through the root logger, and the agent opens the printer for every status poll."""
+    return record.levelno >= logging.WARNING or f"{os.sep}escpos{os.sep}" not in record.pathname
 
 
 @click.command("agent")
@@ -28,6 +35,8 @@ def agent_command(config: Path, log_level: str) -> None:
         # systemd's journal adds its own timestamps; the level and logger name are enough.
         logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(log_level.upper())
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_quiet_escpos)
 
     from devices.agent.agent import Agent
     from devices.config import ConfigError, load_config

@@ -29,6 +29,9 @@ KIND = "printer"
 
 Task = Callable[[], None]
 
+#: Seconds to wait for the status after a ticket: the query queues behind the ticket.
+AFTER_JOB_STATUS_TIMEOUT = 5.0
+
 
 class PrinterRunner:
     """Drives one ticket printer from its :class:`PrinterConfig`."""
@@ -116,11 +119,14 @@ class PrinterRunner:
                 printer.job_name = job_name
             draw_ticket(printer, ticket, self.config.mode, codepage=self.config.codepage)
             # A printer that ran out of paper mid-ticket says so now; the citizen is
-            # better served by the on-screen ticket than by half a ticket.
-            after = printer_state(printer)
-            self.set_state(after)
-            if not after.can_print:
+            # better served by the on-screen ticket than by half a ticket. Silence is
+            # not a fault here: a busy printer may answer late; the next poll decides.
+            after = printer_state(printer, AFTER_JOB_STATUS_TIMEOUT)
+            if after in (PrinterState.PAPER_OUT, PrinterState.COVER_OPEN):
+                self.set_state(after)
                 raise PrinterFault(after)
+            if after is not PrinterState.OFFLINE:
+                self.set_state(after)
         except OSError as exc:  # socket/serial/USB failure mid-job
             self.set_state(PrinterState.OFFLINE)
             raise PrinterFault(PrinterState.OFFLINE, f"offline: {exc}") from exc

@@ -124,19 +124,22 @@ def status_answer(state: PrinterState, query: int) -> bytes:
 
 
 @contextlib.contextmanager
-def _short_timeout(printer: Any) -> Iterator[None]:
+def _status_timeout(printer: Any, timeout: float) -> Iterator[None]:
     """Bound the read of a status byte; python-escpos's Network waits 60 s by default."""
     device = getattr(printer, "_device", None)
     if isinstance(device, socket.socket):
         old = device.gettimeout()
-        device.settimeout(STATUS_TIMEOUT)
+        device.settimeout(timeout)
         try:
             yield
         finally:
             device.settimeout(old)
-    elif device is not None and hasattr(device, "timeout") and not isinstance(device, bool):
-        old = device.timeout  # pyserial
-        device.timeout = STATUS_TIMEOUT
+    elif hasattr(device, "out_waiting"):  # pyserial
+        # The query queues behind everything written so far: at 9600 baud a raster
+        # ticket takes 38 s to leave. Wait for it, then time only the answer.
+        device.flush()
+        old = device.timeout
+        device.timeout = timeout
         try:
             yield
         finally:
@@ -146,25 +149,30 @@ def _short_timeout(printer: Any) -> Iterator[None]:
 
 
 def _ask(printer: Any, query: bytes) -> int | None:
+    device = getattr(printer, "_device", None)
     try:
-        answer = printer.query_status(query)
+        printer._raw(query)
+        # pyserial: python-escpos's _read() asks for 16 bytes, so every query would wait
+        # out the whole timeout; the answer is one byte.
+        serial_port = hasattr(device, "out_waiting")
+        answer = device.read(1) if serial_port else printer._read()
     except TimeoutError:  # socket.timeout is TimeoutError since Python 3.10
         return None
     return answer[-1] if answer else None
 
 
-def read_printer_state(printer: Any) -> PrinterState:
+def read_printer_state(printer: Any, timeout: float = STATUS_TIMEOUT) -> PrinterState:
     """Ask an opened python-escpos printer for its state with DLE EOT 1, 2 and 4.
 
     Returns ``UNKNOWN`` when the transport cannot read and ``OFFLINE`` when the printer
-    stays silent or the connection fails.
+    stays silent for ``timeout`` seconds or the connection fails.
     """
     if type(printer)._read is Escpos._read:
         # Write-only transport (a device file): sending the queries would only put
         # stray bytes into it.
         return PrinterState.UNKNOWN
     try:
-        with _short_timeout(printer):
+        with _status_timeout(printer, timeout):
             answers = [_ask(printer, query) for query in (QUERY_PRINTER,)]
             if answers[0] is not None:
                 answers += [_ask(printer, q) for q in (QUERY_OFFLINE_CAUSE, QUERY_PAPER)]

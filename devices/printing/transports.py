@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from devices.errors import DeviceError, DeviceNotFound
-from devices.printing.status import PrinterState, read_printer_state
+from devices.printing.status import STATUS_TIMEOUT, PrinterState, read_printer_state
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,8 @@ SCHEMES = ("usb", "serial", "tcp", "file", "sim")
 DEFAULT_TCP_PORT = 9100
 #: Seconds a network printer may take to accept or take data before we call it offline.
 DEFAULT_TCP_TIMEOUT = 10.0
+#: Milliseconds a USB write may block (``?timeout=`` in the URL overrides it).
+DEFAULT_USB_TIMEOUT_MS = 10_000
 
 #: Query parameters per scheme and how to convert them.
 _PARAMS: dict[str, dict[str, Any]] = {
@@ -105,6 +107,9 @@ def parse_printer_url(url: str) -> PrinterSpec:
         kwargs = {
             "idVendor": _hex_id(vid.removeprefix("0x"), "vendor id", url),
             "idProduct": _hex_id(pid.removeprefix("0x"), "product id", url),
+            # python-escpos's default 0 means "wait forever" to libusb: a printer that
+            # stops taking data would hang the printer thread for good.
+            "timeout": DEFAULT_USB_TIMEOUT_MS,
         }
     elif scheme == "tcp":
         parts = urlsplit(f"tcp://{location}")
@@ -172,6 +177,6 @@ def open_printer(url: str | PrinterSpec, profile: str | None = None) -> Any:
     return printer
 
 
-def printer_state(printer: Any) -> PrinterState:
+def printer_state(printer: Any, timeout: float = STATUS_TIMEOUT) -> PrinterState:
     """Ask an opened printer for its state (see :func:`read_printer_state`)."""
-    return read_printer_state(printer)
+    return read_printer_state(printer, timeout)

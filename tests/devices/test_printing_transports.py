@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import threading
 import time
+import tty
 from pathlib import Path
 
 import escpos.printer
@@ -13,6 +17,7 @@ from PIL import Image
 
 from devices.errors import DeviceNotFound, PrinterFault
 from devices.printing.cli import printer_sim_command
+from devices.printing.decode import EscposStream
 from devices.printing.layout import draw_ticket
 from devices.printing.sim import FaultFlag, PrinterSimulator, SimPrinter
 from devices.printing.status import (
@@ -36,11 +41,21 @@ from devices.printing.transports import (
 @pytest.mark.parametrize(
     ("url", "cls", "kwargs"),
     [
-        ("usb://0416:5011", escpos.printer.Usb, {"idVendor": 0x0416, "idProduct": 0x5011}),
         (
-            "usb://04b8:0e15?in_ep=0x82&out_ep=0x01",
+            "usb://0416:5011",
             escpos.printer.Usb,
-            {"idVendor": 0x04B8, "idProduct": 0x0E15, "in_ep": 0x82, "out_ep": 0x01},
+            {"idVendor": 0x0416, "idProduct": 0x5011, "timeout": 10_000},
+        ),
+        (
+            "usb://04b8:0e15?in_ep=0x82&out_ep=0x01&timeout=3000",
+            escpos.printer.Usb,
+            {
+                "idVendor": 0x04B8,
+                "idProduct": 0x0E15,
+                "in_ep": 0x82,
+                "out_ep": 0x01,
+                "timeout": 3000,
+            },
         ),
         (
             "serial:///dev/serial/by-id/usb-Prolific_PL2303-if00-port0?baudrate=115200",
@@ -136,6 +151,39 @@ def test_write_only_printer_is_unknown_and_gets_no_queries(tmp_path: Path) -> No
     finally:
         printer.close()
     assert device.read_bytes() == b""
+
+
+def test_serial_printer_on_a_pseudo_terminal(ticket_payload) -> None:
+    master, slave = pty.openpty()
+    tty.setraw(master)
+    tty.setraw(slave)
+    received = bytearray()
+
+    def printer_side() -> None:  # answers DLE EOT like a printer near the paper end
+        stream = EscposStream()
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                return
+            received.extend(data)
+            for command in stream.feed(data):
+                if command.name == "status":
+                    os.write(master, status_answer(PrinterState.PAPER_NEAR_END, command.args[0]))
+
+    threading.Thread(target=printer_side, daemon=True).start()
+    printer = open_printer(f"serial://{os.ttyname(slave)}?baudrate=115200")
+    try:
+        started = time.monotonic()
+        assert printer_state(printer) is PrinterState.PAPER_NEAR_END
+        assert time.monotonic() - started < 0.5  # one byte per answer, no waiting out
+        draw_ticket(printer, TicketPrint.from_payload(ticket_payload()), "text")
+        printer.device.flush()
+    finally:
+        printer.close()
+        assert wait_for(lambda: received.endswith(b"\x1dV\x00"))
+        os.close(master)
+        os.close(slave)
 
 
 # --- sim:// -------------------------------------------------------------------------------
