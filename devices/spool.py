@@ -168,6 +168,11 @@ class Forwarder:
         self._thread: threading.Thread | None = None
         self._last_error: str | None = None
 
+    @property
+    def healthy(self) -> bool:
+        """True while the forwarding thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
     def start(self) -> None:
         if self._thread is not None:
             raise RuntimeError(f"{self.name}: already started")

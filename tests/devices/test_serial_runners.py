@@ -1,0 +1,185 @@
+"""The serial runners the station agent loads: drivers + spool + server events."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devices.agent.runners import runner_factories
+from devices.config import KeypadConfig, LedBoardConfig, RatingPadConfig, StationConfig
+from devices.errors import DeviceError
+from devices.serial import runners
+from devices.serial.driver import DeviceState
+from devices.serial.sim import KeypadSimulator, LedBoardSimulator, PadSimulator
+from devices.spool import Spool
+
+WAIT = 5.0
+
+
+def wait_until(predicate, timeout: float = WAIT) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
+
+
+class FakeAgent:
+    """An AgentContext whose server connection the test switches on and off."""
+
+    def __init__(self, spool_dir: Path) -> None:
+        self.spool_dir = spool_dir
+        self.connected = True
+        self.emitted: list[tuple[str, dict]] = []
+        self.calls: list[tuple[str, dict]] = []
+        self.statuses: list[tuple[str, str, str, str | None]] = []
+        self.handlers: dict[str, Any] = {}
+        self.connect_callbacks: list[Any] = []
+        self.lock = threading.Lock()
+
+    def emit(self, event: str, payload: dict) -> bool:
+        if self.connected:
+            self.emitted.append((event, payload))
+        return self.connected
+
+    def call(self, event: str, payload: dict, timeout: float = 5.0) -> Any:
+        if not self.connected:
+            raise DeviceError("not connected")
+        with self.lock:
+            self.calls.append((event, payload))
+        return {"ok": True}
+
+    def report_status(self, device: str, kind: str, state: str, reason: str | None) -> None:
+        self.statuses.append((device, kind, state, reason))
+
+    def on(self, event: str, handler) -> None:
+        self.handlers[event] = handler
+
+    def on_connect(self, callback) -> None:
+        self.connect_callbacks.append(callback)
+
+    def reconnect(self) -> None:
+        self.connected = True
+        for callback in self.connect_callbacks:
+            callback()
+
+
+def station(tmp_path: Path, **sections) -> StationConfig:
+    return StationConfig(
+        server_url="http://127.0.0.1:8000",
+        station_token="t",
+        spool_dir=tmp_path / "spool",
+        **sections,
+    )
+
+
+@pytest.fixture
+def running():
+    started = []
+
+    def run(runner_list):
+        for runner in runner_list:
+            started.append(runner)
+            runner.start()
+        for runner in runner_list:
+            for driver in runner.drivers:
+                assert driver.wait_for_state(DeviceState.READY, WAIT), driver.reason
+        return runner_list
+
+    yield run
+    for runner in started:
+        runner.close()
+
+
+def test_factories_are_registered_for_the_agent():
+    factories = runner_factories()
+    assert factories["ratingpads"] is runners.rating_pad_runners
+    assert factories["keypads"] is runners.keypad_runners
+    assert factories["ledboards"] is runners.led_board_runners
+
+
+def test_ratings_are_spooled_and_delivered_in_order_after_an_outage(tmp_path, running):
+    agent = FakeAgent(tmp_path / "spool")
+    with PadSimulator(link=tmp_path / "bus", address=1) as bus:
+        config = station(
+            tmp_path,
+            ratingpads=(
+                RatingPadConfig("pad-q1", str(tmp_path / "bus"), counter_id=1, address=1),
+                RatingPadConfig("pad-q2", str(tmp_path / "bus"), counter_id=2, address=2),
+            ),
+        )
+        (runner,) = running(runners.rating_pad_runners(config, agent))
+        assert runner.healthy
+        assert {s[0] for s in agent.statuses if s[2] == "ready"} == {"pad-q1", "pad-q2"}
+
+        bus.press("5")
+        assert wait_until(lambda: len(agent.calls) == 1)
+        event, payload = agent.calls[0]
+        assert event == runners.RATING_SUBMIT
+        assert payload["counter_id"] == 1
+        assert (payload["raw_key"], payload["level"]) == ("5", 5)
+        assert len(payload["key"]) == 32
+
+        agent.connected = False  # the server goes away; citizens keep pressing
+        bus.press("1", address=2)
+        bus.press("3")
+        spool = Spool(tmp_path / "spool" / runners.SPOOL_FILE)
+        try:
+            assert wait_until(lambda: spool.pending_count() == 2)
+        finally:
+            spool.close()
+        agent.reconnect()  # wake() skips the back-off
+        assert wait_until(lambda: len(agent.calls) == 3)
+        assert [(p["counter_id"], p["level"]) for _, p in agent.calls[1:]] == [(2, 1), (1, 3)]
+
+
+def test_keypad_commands_are_emitted_not_spooled(tmp_path, running):
+    agent = FakeAgent(tmp_path / "spool")
+    with KeypadSimulator(link=tmp_path / "kp") as keypad:
+        config = station(tmp_path, keypads=(KeypadConfig("kp-q3", str(tmp_path / "kp"), 3),))
+        running(runners.keypad_runners(config, agent))
+        keypad.press("N")
+        assert wait_until(lambda: len(agent.emitted) == 1)
+        agent.connected = False
+        keypad.press("F")
+        time.sleep(0.2)  # the dropped press must not show up later
+        agent.connected = True
+        keypad.press("X")
+        assert wait_until(lambda: len(agent.emitted) == 2)
+        assert agent.emitted == [
+            (runners.COUNTER_COMMAND, {"counter_id": 3, "operation": "next"}),
+            (runners.COUNTER_COMMAND, {"counter_id": 3, "operation": "no_show"}),
+        ]
+
+
+def test_led_boards_follow_counter_updates(tmp_path, running):
+    agent = FakeAgent(tmp_path / "spool")
+    with LedBoardSimulator(link=tmp_path / "led") as led:
+        config = station(
+            tmp_path,
+            ledboards=(
+                LedBoardConfig("led-q1", str(tmp_path / "led"), counter_id=1, address=1),
+                LedBoardConfig("led-q2", str(tmp_path / "led"), counter_id=2, address=2),
+            ),
+        )
+        running(runners.led_board_runners(config, agent))
+        update = agent.handlers[runners.COUNTER_UPDATED]
+        update({"counter": {"id": 2, "current_ticket": {"number": "A1023"}}})
+        update({"counter": {"id": 9, "current_ticket": {"number": "B7"}}})  # not ours
+        update({"counter": {"id": 1, "current_ticket": None}})
+        update("junk")
+        assert led.wait_for(lambda s: s.shown == {2: "A1023", 1: ""}, WAIT), led.shown
+
+
+def test_no_devices_no_runners(tmp_path):
+    agent = FakeAgent(tmp_path / "spool")
+    config = station(tmp_path)
+    assert runners.rating_pad_runners(config, agent) == []
+    assert runners.keypad_runners(config, agent) == []
+    assert runners.led_board_runners(config, agent) == []
+    assert not (tmp_path / "spool").exists()
