@@ -265,6 +265,8 @@ class Agent:
             )
             delay, failures, last_reason = self.retry_initial, 0, None
             self._after_connect()
+        if self._sio.connected:  # connect() won the race against close()
+            self._sio.disconnect()
         self._connected.clear()
 
     def _on_connect_event(self) -> None:
@@ -285,7 +287,8 @@ class Agent:
 
     def _on_disconnect(self, reason: Any = None) -> None:
         if self._connected.is_set():
-            logger.warning("disconnected from %s (%s)", self.config.server_url, reason)
+            level = logging.INFO if self._stop.is_set() else logging.WARNING
+            logger.log(level, "disconnected from %s (%s)", self.config.server_url, reason)
         self._connected.clear()
         self._disconnected.set()
 
