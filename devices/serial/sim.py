@@ -88,6 +88,9 @@ class PtyDevice:
         """Plug in: create the pty (and link); returns the slave path."""
         if self._master is not None:
             return self._path or ""
+        if self.link is not None and self.link.exists() and not self.link.is_symlink():
+            # Never replace a real file or device node (e.g. a mistyped --link /dev/ttyUSB0).
+            raise FileExistsError(f"{self.link} exists and is not a symlink")
         master, slave = pty.openpty()
         tty.setraw(slave)  # no echo, no line editing: bytes pass through unchanged
         os.set_blocking(master, False)

@@ -104,3 +104,21 @@ def test_url_settings_reach_pyserial(tmp_path):
             assert port._serial.bytesize == 7
         finally:
             port.close()
+
+
+def test_simulator_never_replaces_a_real_file(tmp_path):
+    real = tmp_path / "ttyUSB0"
+    real.write_text("precious")
+    with pytest.raises(FileExistsError):
+        PadSimulator(link=real).open()
+    assert real.read_text() == "precious"
+
+
+def test_replug_points_the_link_at_a_new_pty(tmp_path):
+    with PadSimulator(link=tmp_path / "pad") as sim:
+        first = sim.path
+        assert os.path.realpath(tmp_path / "pad") == first
+        sim.unplug()
+        assert sim.path is None and not sim.plugged
+        second = sim.replug()
+        assert os.path.realpath(tmp_path / "pad") == second == sim.path
