@@ -87,9 +87,9 @@ def init_api(app: Flask) -> Api:
         },
     )
     api = TthccApi(app)
-    from server.api import auth, centres, counters, tickets
+    from server.api import announcements, auth, centres, counters, tickets
 
-    for module in (auth, centres, counters, tickets):
+    for module in (auth, centres, counters, tickets, announcements):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.register_error_handler(DomainError, domain_error_response)
     return api
