@@ -1,8 +1,16 @@
-"""The lobby TV page: latest call, every counter's number, recent calls, waiting counts."""
+"""The lobby TV page, the audio-only page, and the voice clips both of them play."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+import logging
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, render_template, request, send_file
+
+from display.speech import VoiceSettings, find_clip
+from display.voice.clips import ClipNotFound, VoiceError
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint(
     "display",
@@ -12,13 +20,63 @@ bp = Blueprint(
     static_url_path="/static",
 )
 
+#: Browsers and proxies may keep a clip this long; after that they revalidate (ETag), so a
+#: recorded clip dropped into the folder is heard within ten minutes.
+CLIP_MAX_AGE = 600
+_MAX_CLIP_NAME = 120
+
+
+def _page_args() -> dict[str, Any]:
+    from server.api.centres import resolve_centre_id
+
+    return {
+        "centre_id": resolve_centre_id(request.args.get("centre", type=int)),
+        "zone": request.args.get("zone", default="").strip(),
+        "muted": request.args.get("muted", default="0") in ("1", "true", "yes"),
+        # Seconds a call stays in the big panel before the next queued one; watchdog limit.
+        "hold": request.args.get("hold", default=6.0, type=float),
+        "watchdog": request.args.get("watchdog", default=60.0, type=float),
+    }
+
 
 @bp.get("/")
 def display_page() -> str:
     """The TV page. ?centre=ID binds it to a centre; ?zone=Z to a subset of counters."""
-    return render_template(
-        "display/display.html",
-        centre_id=request.args.get("centre", type=int),
-        zone=request.args.get("zone", default=""),
-        muted=request.args.get("muted", default="0") == "1",
-    )
+    return render_template("display/display.html", **_page_args())
+
+
+@bp.get("/audio")
+def audio_page() -> str:
+    """Announcements only, for a PC wired to the hall's speakers (no picture)."""
+    return render_template("display/audio.html", **_page_args())
+
+
+@bp.get("/clips/<path:name>.wav")
+def clip(name: str) -> Any:
+    """One voice clip: the centre's recorded one, else the generated one (made if missing)."""
+    if len(name) > _MAX_CLIP_NAME:
+        abort(404)
+    centre_id = request.args.get("centre", type=int)
+    if centre_id is not None:
+        from server.api.announcements import centre_voice_settings
+
+        settings = centre_voice_settings(centre_id)
+    else:
+        settings = VoiceSettings()
+    try:
+        path = find_clip(name, settings.clip_dirs())
+    except ValueError:
+        abort(404)  # not a clip name: "..", "%2e", absolute paths never reach the disk
+    except ClipNotFound:
+        abort(404)
+    except (VoiceError, OSError) as exc:
+        logger.warning("voice clip %s unavailable: %s", name, exc)
+        response = jsonify(
+            message="Không tạo được âm thanh (espeak-ng). / Clip could not be generated.",
+            message_en=str(exc),
+        )
+        response.status_code = 503
+        return response
+    response = send_file(path, mimetype="audio/wav", conditional=True, max_age=CLIP_MAX_AGE)
+    response.cache_control.public = True
+    return response

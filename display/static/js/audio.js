@@ -1,0 +1,82 @@
+// The speaker PC: the same announcement queue as the TV, no picture, one status line.
+
+import { Announcer } from "./announcer.js";
+import { HallState, Watchdog, connectHall, pageConfig } from "./hall.js";
+
+const config = pageConfig();
+const state = new HallState(config.zone);
+const $ = (id) => document.getElementById(id);
+let connection = "connecting";
+
+const announcer = new Announcer({
+  centreId: config.centre_id,
+  muted: config.muted,
+  onChange: render,
+});
+const watchdog = new Watchdog({ silenceMs: config.watchdog * 1000 });
+
+window.tthccDisplay = {
+  state,
+  announcer,
+  watchdog,
+  get announcementLog() {
+    return announcer.log;
+  },
+  get connection() {
+    return connection;
+  },
+  setMuted: (muted) => announcer.setMuted(muted),
+};
+
+function render() {
+  const parts = [];
+  const where = state.centre ? `${state.centre.name} ${state.centre.subtitle}`.trim() : "TTHCC";
+  parts.push(config.zone ? `${where} – khu vực ${config.zone}` : where);
+  parts.push(
+    { connected: "đã kết nối", error: "lỗi kết nối", connecting: "đang kết nối" }[connection] ||
+      "mất kết nối",
+  );
+  const playing = announcer.playing();
+  if (announcer.muted) parts.push("đang tắt tiếng");
+  else if (announcer.blocked) parts.push("trình duyệt chặn âm thanh: bấm nút để bật");
+  else if (playing) parts.push(`đang đọc số ${playing.number} → quầy ${playing.counter}`);
+  else parts.push("sẵn sàng");
+  if (announcer.waiting()) parts.push(`chờ đọc: ${announcer.waiting()}`);
+  $("status").textContent = parts.join(" · ");
+  $("status").classList.toggle("down", connection !== "connected");
+  $("mute").textContent = announcer.muted ? "ĐANG TẮT TIẾNG" : "Âm thanh: bật";
+  $("mute").classList.toggle("muted", announcer.muted);
+  $("mute").setAttribute("aria-pressed", String(announcer.muted));
+  $("unlock").hidden = !announcer.blocked || announcer.muted;
+}
+
+connectHall(config.centre_id, {
+  onContact: () => watchdog.contact(),
+  onStatus: (status) => {
+    connection = status;
+    render();
+  },
+  onSnapshot: (snapshot, { first }) => {
+    for (const call of state.applySnapshot(snapshot, { first })) announcer.enqueue(call);
+    render();
+  },
+  onEvent: (name, payload) => {
+    const call = state.applyEvent(name, payload);
+    if (call) announcer.enqueue(call);
+  },
+});
+
+function loop() {
+  try {
+    render();
+    watchdog.beat();
+  } catch (err) {
+    console.error(err);
+  }
+  setTimeout(loop, 1000);
+}
+
+$("mute").addEventListener("click", () => announcer.setMuted(!announcer.muted));
+$("unlock").addEventListener("click", () => announcer.unlock());
+if (!announcer.muted) announcer.context();
+loop();
