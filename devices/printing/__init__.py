@@ -2,14 +2,18 @@
 
 Importing this package first makes python-escpos safe to import: python-escpos writes a
 capabilities pickle into a fresh ``mkdtemp()`` folder per process unless
-``ESCPOS_CAPABILITIES_PICKLE_DIR`` is set, and calls ``logging.basicConfig()`` at import,
-which would silently turn the host application's own ``basicConfig`` into a no-op.
+``ESCPOS_CAPABILITIES_PICKLE_DIR`` is set (we set it, respecting an existing value), and
+calls ``logging.basicConfig()`` at import, which would silently turn the host
+application's own ``basicConfig`` into a no-op (we undo it). Import this package before
+anything imports ``escpos``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 
@@ -33,10 +37,26 @@ def _prepare_escpos() -> None:
             os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = str(folder)
         except OSError:
             pass  # read-only system: python-escpos falls back to a temporary folder
+    # python-escpos calls mkdtemp() as the default of environ.get(), so even with the
+    # variable set it makes an empty folder on every import: make it in the cache folder
+    # and remove it, instead of leaving one in /tmp per process.
+    cache = Path(os.environ.get("ESCPOS_CAPABILITIES_PICKLE_DIR") or "/nonexistent")
+    ours = cache.is_dir()
+    before = set(cache.iterdir()) if ours else set()
     root = logging.getLogger()
     handlers = list(root.handlers)
-    import escpos.capabilities  # noqa: F401  (the import with the side effects)
-
+    saved_tempdir = tempfile.tempdir
+    if ours:
+        tempfile.tempdir = str(cache)
+    try:
+        import escpos.capabilities  # noqa: F401  (the import with the side effects)
+    finally:
+        tempfile.tempdir = saved_tempdir
+    if ours:
+        for path in set(cache.iterdir()) - before:
+            if path.is_dir() and path.name.startswith("tmp"):
+                with contextlib.suppress(OSError):
+                    path.rmdir()  # only succeeds when empty: never removes real data
     for handler in root.handlers[:]:
         if handler not in handlers:
             root.removeHandler(handler)

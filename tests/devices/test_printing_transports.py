@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import pty
+import subprocess
+import sys
 import threading
 import time
 import tty
@@ -34,6 +36,21 @@ from devices.printing.transports import (
     printer_class,
     printer_state,
 )
+
+
+def test_importing_the_printing_package_leaves_nothing_in_tmp(tmp_path: Path) -> None:
+    scratch, cache = tmp_path / "tmp", tmp_path / "cache"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch), "ESCPOS_CAPABILITIES_PICKLE_DIR": str(cache)}
+    cache.mkdir()
+    code = "import devices.printing, escpos.printer, logging; print(logging.getLogger().handlers)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert list(scratch.iterdir()) == []  # python-escpos's stray mkdtemp() was cleaned up
+    assert [p.suffix for p in cache.iterdir()] == [".pickle"]
+    assert result.stdout.strip() == "[]"  # its logging.basicConfig() was undone
+
 
 # --- URLs ---------------------------------------------------------------------------------
 
