@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 blp = Blueprint("announcements", __name__, description="Spoken announcements of the lobby display")
 
 _CODE = validate.Regexp(
-    r"^\s*[^\W\d_]{0,4}[\s.\-]?\d{1,4}\s*$",
+    r"^\s*(?:[^\W\d_]{1,4}[\s.\-]?)?\d{1,4}\s*$",
     error="expected a ticket code: optional letters then 1–4 digits (1023, A15, B-7)",
 )
 
