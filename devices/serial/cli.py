@@ -107,7 +107,7 @@ def _serve(device: PtyDevice, script: Iterable[str], delay: float, exit_after: b
         pass
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second TERM must not cut cleanup
-        device.close()
+        device.close(drain_timeout=1.0)
         signal.signal(signal.SIGTERM, previous)
 
 

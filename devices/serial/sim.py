@@ -126,13 +126,14 @@ class PtyDevice:
         self.unplug()
         return self.open()
 
-    def close(self, drain_timeout: float = 1.0) -> None:
-        """Unplug after giving the agent up to ``drain_timeout`` s to read what was sent.
+    def close(self, drain_timeout: float = 0.0) -> None:
+        """Unplug, first giving the agent up to ``drain_timeout`` s to read what was sent.
 
         Closing a pty master discards bytes the slave side has not read yet, so a
-        scripted press followed by quit would otherwise vanish.
+        scripted press followed by quit would vanish without the drain.
         """
-        self.drain(drain_timeout)
+        if drain_timeout > 0 and self.plugged:
+            self.drain(drain_timeout)
         self.unplug()
 
     def unread(self) -> int:
@@ -143,14 +144,25 @@ class PtyDevice:
         fcntl.ioctl(self._slave, termios.FIONREAD, buffer)
         return buffer[0]
 
-    def drain(self, timeout: float) -> bool:
-        """Wait until the agent has read everything sent; False on timeout."""
+    def drain(self, timeout: float, *, settle: float = 0.2) -> bool:
+        """Wait until the agent has read everything sent; False on timeout.
+
+        The kernel moves bytes written to the master into the slave's queue from a work
+        queue, so an empty queue only counts once it has stayed empty for ``settle`` s.
+        """
         deadline = time.monotonic() + timeout
-        while self.unread():
-            if time.monotonic() >= deadline:
+        empty_since: float | None = None
+        while True:
+            now = time.monotonic()
+            if self.unread():
+                empty_since = None
+            elif empty_since is None:
+                empty_since = now
+            elif now - empty_since >= settle:
+                return True
+            if now >= deadline:
                 return False
             time.sleep(0.01)
-        return True
 
     def __enter__(self):
         self.open()

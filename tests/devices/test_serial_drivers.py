@@ -236,7 +236,7 @@ def test_retries_report_a_failure_once(tmp_path, caplog):
         on_state=states,
         timing=SerialTiming(reconnect_initial=0.01, reconnect_max=0.02),
     )
-    with caplog.at_level(logging.INFO, logger="devices.serial.driver"):
+    with caplog.at_level(logging.INFO, logger="devices.serial.device"):
         driver.start()
         try:
             states.wait_for(1)
