@@ -57,6 +57,7 @@
     clockOffset: 0, // server clock − browser clock, ms
     busy: false,
     view: null,
+    focusPicker: false,
     expiryTimer: null,
   };
 
@@ -325,8 +326,16 @@
     }
     connectLive();
     const active = parseInt(STORE.getItem(K_ACTIVE), 10);
-    if (active) await enterCounter(active);
-    else await showPicker();
+    if (active) {
+      try {
+        await enterCounter(active);
+        return;
+      } catch (error) {
+        if (!state.session) return; // the token had expired: back at the login form
+        report(error); // e.g. the counter no longer exists: choose again
+      }
+    }
+    await showPicker();
   }
 
   function roleName(role) {
@@ -339,6 +348,7 @@
     state.counterId = null;
     state.ticket = null;
     STORE.removeItem(K_ACTIVE);
+    state.focusPicker = true;
     showView("picker");
     const counters = await api("GET", `/counters?centre_id=${state.centreId}`);
     for (const c of counters) applyCounter(c);
@@ -352,6 +362,35 @@
     return `Cán bộ khác đang phụ trách (mã ${c.staff_id})`;
   }
 
+  /** One list item per counter, built once and then updated in place, so a live update
+   * arriving while staff press a button never swallows the click. */
+  function pickerItem(list, c) {
+    let item = list.querySelector(`[data-counter-id="${c.id}"]`);
+    if (item) return item;
+    item = el(
+      "li",
+      { class: "counter-item", "data-counter-id": c.id },
+      el(
+        "div",
+        { class: "counter-item-head" },
+        el("span", { class: "counter-item-number", text: c.number }),
+        el("span", { class: "counter-item-name" }),
+        el("span", { class: "badge counter-item-status" }),
+        el("span", { class: "badge badge-last", text: "Lần trước" }),
+      ),
+      el("div", { class: "counter-item-services" }),
+      el(
+        "div",
+        { class: "counter-item-foot" },
+        el("span", { class: "counter-item-holder" }),
+        el("span", { class: "counter-item-waiting muted" }),
+      ),
+      el("button", { type: "button", class: "btn btn-primary btn-pick", onclick: () => pickCounter(c.id) }),
+    );
+    list.append(item);
+    return item;
+  }
+
   function renderPicker() {
     if (state.view !== "picker") return;
     const list = $("counter-list");
@@ -360,41 +399,33 @@
     const counters = [...state.counters.values()]
       .filter((c) => c.centre_id === state.centreId)
       .sort((a, b) => a.number - b.number);
-    list.replaceChildren(
-      ...counters.map((c) => {
-        const waiting = (c.services || []).reduce((n, s) => n + (state.waiting.get(s.id) || 0), 0);
-        const others = c.staff_id != null && me && c.staff_id !== me.id;
-        return el(
-          "li",
-          {
-            class: `counter-item status-${c.status}${c.id === last ? " is-last" : ""}${others ? " is-taken" : ""}`,
-            "data-counter-id": c.id,
-          },
-          el(
-            "div",
-            { class: "counter-item-head" },
-            el("span", { class: "counter-item-number", text: c.number }),
-            el("span", { class: "counter-item-name", text: counterTitle(c) }),
-            el("span", { class: `badge badge-${c.status}`, text: COUNTER_STATUS_VI[c.status] || c.status }),
-            c.id === last ? el("span", { class: "badge badge-last", text: "Lần trước" }) : null,
-          ),
-          el("div", { class: "counter-item-services", text: (c.services || []).map((s) => s.name).join(" · ") }),
-          el(
-            "div",
-            { class: "counter-item-foot" },
-            el("span", { class: "counter-item-holder", text: holderText(c) }),
-            el("span", { class: "muted", text: `${waiting} người chờ` }),
-          ),
-          el(
-            "button",
-            { type: "button", class: "btn btn-primary btn-pick", onclick: () => pickCounter(c.id) },
-            c.status === "open" && !others ? "Vào quầy" : "Mở quầy",
-          ),
-        );
-      }),
-    );
-    const lastButton = list.querySelector(".is-last .btn-pick");
-    if (lastButton && !list.contains(document.activeElement)) lastButton.focus();
+    const items = counters.map((c) => pickerItem(list, c));
+    counters.forEach((c, i) => {
+      const item = items[i];
+      const waiting = (c.services || []).reduce((n, s) => n + (state.waiting.get(s.id) || 0), 0);
+      const taken = c.staff_id != null && me && c.staff_id !== me.id;
+      item.className = `counter-item status-${c.status}${c.id === last ? " is-last" : ""}${taken ? " is-taken" : ""}`;
+      item.querySelector(".counter-item-name").textContent = counterTitle(c);
+      const badge = item.querySelector(".counter-item-status");
+      badge.className = `badge counter-item-status badge-${c.status}`;
+      badge.textContent = COUNTER_STATUS_VI[c.status] || c.status;
+      item.querySelector(".badge-last").hidden = c.id !== last;
+      item.querySelector(".counter-item-services").textContent = (c.services || []).map((s) => s.name).join(" · ");
+      item.querySelector(".counter-item-holder").textContent = holderText(c);
+      item.querySelector(".counter-item-waiting").textContent = `${waiting} người chờ`;
+      item.querySelector(".btn-pick").textContent = c.status === "open" && !taken ? "Vào quầy" : "Mở quầy";
+    });
+    const shown = [...list.children];
+    if (shown.length !== items.length || items.some((item, i) => shown[i] !== item)) {
+      list.replaceChildren(...items); // counter-number order, only when it changed
+    }
+    if (state.focusPicker) {
+      const lastButton = list.querySelector(".is-last .btn-pick") || list.querySelector(".btn-pick");
+      if (lastButton) {
+        lastButton.focus();
+        state.focusPicker = false;
+      }
+    }
   }
 
   function pickCounter(counterId) {
@@ -488,11 +519,19 @@
     }
   }
 
+  /** Calling another ticket finishes the one still at the counter (the server does it). */
+  function calledInstead(ticket) {
+    if (state.ticket && state.ticket.id !== ticket.id) {
+      state.lastTicket = { ...state.ticket, status: "done" };
+    }
+    setTicket(ticket);
+  }
+
   function callNext() {
     return run(async () => {
       const ticket = await api("POST", `/counters/${state.counterId}/call-next`);
       hideBanner();
-      setTicket(ticket);
+      calledInstead(ticket);
     });
   }
 
@@ -576,7 +615,7 @@
     run(async () => {
       const ticket = await api("POST", `/counters/${state.counterId}/call`, { number });
       hideBanner();
-      setTicket(ticket);
+      calledInstead(ticket);
     });
   }
 
@@ -655,7 +694,7 @@
       const ticket = await api("POST", `/counters/${state.counterId}/call`, { ticket_id: item.id });
       hideBanner();
       dropNoShow(item.id);
-      setTicket(ticket);
+      calledInstead(ticket);
     });
   }
 
