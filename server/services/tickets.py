@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from server.db import OutboxMessage, outbox
 from server.domain.clock import local_day
 from server.domain.errors import DomainError, IllegalTransition, NoTicketWaiting
-from server.domain.numbering import NumberRange, allocate_number, format_number
+from server.domain.numbering import Allocation, NumberRange, allocate_number, format_number
 from server.domain.queueing import Line, PriorityPolicy, ServiceQueueState, after_call, choose_line
 from server.domain.tickets import ACTIVE_STATUSES, TicketAction, TicketStatus, next_status
 from server.models import (
@@ -64,6 +64,34 @@ def _get(session: Session, model: type, ident: int, what_vi: str, what_en: str) 
     return row
 
 
+# Hot-path statements are built once, with bind parameters: building a statement costs
+# more than running it on SQLite.
+_BUMP_NUMBER = (
+    update(NumberSequence)
+    .where(
+        NumberSequence.service_id == bindparam("b_service_id"),
+        NumberSequence.day == bindparam("b_day"),
+        NumberSequence.cycle == 0,
+        NumberSequence.last_number.is_not(None),
+        NumberSequence.last_number >= bindparam("range_start"),
+        NumberSequence.last_number < bindparam("range_end"),
+    )
+    .values(last_number=NumberSequence.last_number + 1)
+    .returning(NumberSequence.last_number)
+    .execution_options(synchronize_session=False)
+)
+_WAITING_COUNTS = (
+    select(Ticket.service_id, func.count())
+    .where(
+        Ticket.centre_id == bindparam("centre_id"),
+        Ticket.day == bindparam("day"),
+        Ticket.status == TicketStatus.WAITING.value,
+    )
+    .group_by(Ticket.service_id)
+)
+_INSERT_EVENT = insert(TicketEvent)
+
+
 def _lock_sequence(session: Session, service_id: int, day: date) -> NumberSequence:
     """The (service, day) numbering row, created if absent and locked until commit."""
     dialect = session.get_bind().dialect.name
@@ -90,39 +118,37 @@ def _record(
     actor: Actor,
     **data: Any,
 ) -> None:
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            centre_id=ticket.centre_id,
-            service_id=ticket.service_id,
-            kind=kind,
-            from_status=from_status,
-            to_status=ticket.status,
-            at=now,
-            actor=actor.name,
-            counter_id=ticket.counter_id,
-            staff_id=actor.staff_id if actor.staff_id is not None else ticket.staff_id,
-            data=data,
-        )
+    # A Core insert: the trail is append-only and never read back in the same request,
+    # so the ORM's unit of work would only add cost on the hottest paths.
+    session.execute(
+        _INSERT_EVENT,
+        {
+            "ticket_id": ticket.id,
+            "centre_id": ticket.centre_id,
+            "service_id": ticket.service_id,
+            "kind": kind,
+            "from_status": from_status,
+            "to_status": ticket.status,
+            "at": now,
+            "actor": actor.name,
+            "counter_id": ticket.counter_id,
+            "staff_id": actor.staff_id if actor.staff_id is not None else ticket.staff_id,
+            "data": data,
+        },
     )
 
 
 def waiting_counts(session: Session, centre_id: int, day: date) -> dict[int, int]:
     """Waiting tickets per service id for the centre's day."""
-    rows = session.execute(
-        select(Ticket.service_id, func.count())
-        .where(
-            Ticket.centre_id == centre_id,
-            Ticket.day == day,
-            Ticket.status == TicketStatus.WAITING.value,
-        )
-        .group_by(Ticket.service_id)
-    )
+    rows = session.execute(_WAITING_COUNTS, {"centre_id": centre_id, "day": day})
     return {service_id: count for service_id, count in rows}
 
 
-def _emit_queue(session: Session, centre: Centre, now: datetime) -> None:
-    counts = waiting_counts(session, centre.id, local_day(now, centre.timezone))
+def _emit_queue(
+    session: Session, centre: Centre, now: datetime, counts: dict[int, int] | None = None
+) -> dict[int, int]:
+    if counts is None:
+        counts = waiting_counts(session, centre.id, local_day(now, centre.timezone))
     outbox(session).append(
         OutboxMessage(
             events.QUEUE_UPDATED,
@@ -133,6 +159,7 @@ def _emit_queue(session: Session, centre: Centre, now: datetime) -> None:
             (events.centre_room(centre.id),),
         )
     )
+    return counts
 
 
 def _emit_ticket(
@@ -155,47 +182,24 @@ def _emit_counter(session: Session, counter: Counter, current: Ticket | None) ->
 # --- issuing ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class IssuedTicket:
-    ticket: Ticket
-    waiting_ahead: int
-    print_job_id: str | None
+def _next_number(session: Session, service: Service, day: date) -> Allocation:
+    """Allocate the service's next number for `day` under the (service, day) row lock.
 
-
-def issue_ticket(
-    session: Session,
-    *,
-    service_id: int,
-    now: datetime,
-    priority_category_id: int | None = None,
-    station_id: int | None = None,
-    actor: Actor = SYSTEM,
-    qr_base_url: str = "",
-) -> IssuedTicket:
-    """Hand out the next number of the service's range for the centre's local day."""
-    service: Service = _get(session, Service, service_id, "dịch vụ", "service")
-    if not service.active:
-        raise InvalidRequest(
-            f"Dịch vụ «{service.name}» hiện không nhận phiếu.", f"service {service_id} is inactive"
-        )
-    centre: Centre = service.centre
-    category: PriorityCategory | None = None
-    if priority_category_id is not None:
-        category = session.get(PriorityCategory, priority_category_id)
-        if category is None or category.centre_id != centre.id or not category.active:
-            raise InvalidRequest(
-                "Đối tượng ưu tiên không hợp lệ.",
-                f"priority category {priority_category_id} does not exist in this centre",
-            )
-    station: Station | None = None
-    if station_id is not None:
-        station = session.get(Station, station_id)
-        if station is None or station.centre_id != centre.id:
-            raise InvalidRequest(
-                "Điểm thiết bị không hợp lệ.", f"station {station_id} does not exist in this centre"
-            )
-
-    day = local_day(now, centre.timezone)
+    Fast path, one statement: on the first pass of the day a number is simply the last
+    one plus one (the domain's rule for fresh numbers). Anything else (first ticket of the
+    day, end of the range, after a wrap) goes through `allocate_number` with the row locked.
+    """
+    fast = session.execute(
+        _BUMP_NUMBER,
+        {
+            "b_service_id": service.id,
+            "b_day": day,
+            "range_start": service.range_start,
+            "range_end": service.range_end,
+        },
+    ).scalar_one_or_none()
+    if fast is not None:
+        return Allocation(fast, 0)
     sequence = _lock_sequence(session, service.id, day)
 
     def is_active(n: int) -> bool:
@@ -219,6 +223,72 @@ def issue_ticket(
     )
     sequence.last_number = allocation.number
     sequence.cycle = allocation.cycle
+    return allocation
+
+
+def _waiting_in_service(
+    session: Session, service_id: int, day: date, *, priority_only: bool
+) -> int:
+    conditions = [
+        Ticket.service_id == service_id,
+        Ticket.day == day,
+        Ticket.status == TicketStatus.WAITING.value,
+    ]
+    if priority_only:
+        conditions.append(Ticket.is_priority.is_(True))
+    return session.execute(select(func.count()).where(*conditions)).scalar_one()
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    ticket: Ticket
+    waiting_ahead: int
+    print_job_id: str | None
+
+
+def issue_ticket(
+    session: Session,
+    *,
+    service_id: int,
+    now: datetime,
+    priority_category_id: int | None = None,
+    station_id: int | None = None,
+    actor: Actor = SYSTEM,
+    qr_base_url: str = "",
+) -> IssuedTicket:
+    """Hand out the next number of the service's range for the centre's local day."""
+    row = session.execute(
+        select(Service, Centre)
+        .join(Centre, Centre.id == Service.centre_id)
+        .where(Service.id == service_id)
+    ).first()
+    if row is None:
+        raise NotFound(
+            f"Không tìm thấy dịch vụ số {service_id}.", f"service {service_id} not found"
+        )
+    service, centre = row
+    if not service.active:
+        raise InvalidRequest(
+            f"Dịch vụ «{service.name}» hiện không nhận phiếu.", f"service {service_id} is inactive"
+        )
+    category: PriorityCategory | None = None
+    if priority_category_id is not None:
+        category = session.get(PriorityCategory, priority_category_id)
+        if category is None or category.centre_id != centre.id or not category.active:
+            raise InvalidRequest(
+                "Đối tượng ưu tiên không hợp lệ.",
+                f"priority category {priority_category_id} does not exist in this centre",
+            )
+    station: Station | None = None
+    if station_id is not None:
+        station = session.get(Station, station_id)
+        if station is None or station.centre_id != centre.id:
+            raise InvalidRequest(
+                "Điểm thiết bị không hợp lệ.", f"station {station_id} does not exist in this centre"
+            )
+
+    day = local_day(now, centre.timezone)
+    allocation = _next_number(session, service, day)
 
     ticket = Ticket(
         centre_id=centre.id,
@@ -240,7 +310,12 @@ def issue_ticket(
     session.flush()
     _record(session, ticket, TicketAction.ISSUE.value, None, now, actor, station_id=station_id)
 
-    waiting_ahead = waiting_ahead_of(session, ticket)
+    counts = waiting_counts(session, centre.id, day)
+    if category is not None:
+        in_line = _waiting_in_service(session, service.id, day, priority_only=True)
+    else:
+        in_line = counts.get(service.id, 1)
+    waiting_ahead = max(0, in_line - 1)  # everyone already in the line was queued before now
 
     print_job_id = None
     if station is not None and station.has_printer:
@@ -250,8 +325,9 @@ def issue_ticket(
             session, ticket, station, waiting_ahead=waiting_ahead, now=now, qr_base_url=qr_base_url
         )
 
+    ticket.service = service
     _emit_ticket(session, events.TICKET_ISSUED, ticket, centre, waiting_ahead=waiting_ahead)
-    _emit_queue(session, centre, now)
+    _emit_queue(session, centre, now, counts)
     return IssuedTicket(ticket, waiting_ahead, print_job_id)
 
 

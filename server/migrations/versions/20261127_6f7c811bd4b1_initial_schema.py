@@ -310,10 +310,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("public_code", name=op.f("uq_tickets_public_code")),
     )
     with op.batch_alter_table("tickets", schema=None) as batch_op:
-        batch_op.create_index("ix_tickets_centre_day", ["centre_id", "day"], unique=False)
+        batch_op.create_index(
+            "ix_tickets_waiting", ["centre_id", "day", "status", "service_id"], unique=False
+        )
         batch_op.create_index(
             "ix_tickets_queue",
-            ["service_id", "status", "is_priority", "queued_at", "id"],
+            ["service_id", "day", "status", "is_priority", "queued_at", "id"],
             unique=False,
         )
 
@@ -407,7 +409,7 @@ def downgrade() -> None:
     op.drop_table("print_jobs")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_index("ix_tickets_queue")
-        batch_op.drop_index("ix_tickets_centre_day")
+        batch_op.drop_index("ix_tickets_waiting")
 
     op.drop_table("tickets")
     op.drop_table("counter_services")

@@ -568,11 +568,11 @@
       .sort((a, b) => Number(mine.has(b.id)) - Number(mine.has(a.id)));
     $("transfer-number").textContent = ticket.number;
     $("transfer-services").replaceChildren(
-      ...choices.map((s, i) =>
+      ...choices.map((s) =>
         el(
           "label",
           { class: "service-choice", "data-service-id": s.id },
-          el("input", { type: "radio", name: "service", value: s.id, checked: i === 0, required: true }),
+          el("input", { type: "radio", name: "service", value: s.id, required: true }),
           el("span", { class: "service-choice-name", text: s.name }),
           el("span", {
             class: "muted small",
@@ -802,13 +802,16 @@
           "li",
           { class: "no-show", "data-ticket-id": item.id },
           el("span", { class: "no-show-number", text: item.number }),
-          el("span", { class: "no-show-service muted small", text: `${item.service_name || ""} · ${clock(item.at - state.clockOffset)}` }),
           el(
             "span",
             { class: "no-show-buttons" },
             el("button", { type: "button", class: "btn btn-small", onclick: () => callNoShow(item) }, "Gọi lại"),
             el("button", { type: "button", class: "btn btn-small", onclick: () => requeueNoShow(item) }, "Xếp lại hàng"),
           ),
+          el("span", {
+            class: "no-show-service muted small",
+            text: `${item.service_name || ""} · vắng lúc ${clock(item.at - state.clockOffset)}`,
+          }),
         ),
       ),
     );

@@ -1,0 +1,345 @@
+"""Benchmarks of the real deployment (gunicorn + gevent worker) on this machine.
+
+Run by hand, not by the test suite:
+
+    .venv/bin/python benchmarks/hall.py all            # every figure, SQLite and PostgreSQL
+    .venv/bin/python benchmarks/hall.py issue --db postgres
+    .venv/bin/python benchmarks/hall.py call-next | rss | display | ticket-bytes
+
+Each figure is printed with the conditions it was measured under. Ticket issue throughput
+uses `wrk` (Debian package) as the load generator on loopback; latencies are medians and
+p99 measured by the client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_http  # noqa: E402
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+@contextmanager
+def database(kind: str):
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite:///{tmp}/bench.sqlite3"
+        return
+    from sqlalchemy import create_engine, text
+
+    name = f"tthcc_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def server(db_url: str):
+    """Migrate, load the demo, start gunicorn with one gevent worker; yield (url, pid)."""
+    instance = Path(tempfile.mkdtemp(prefix="tthcc-bench-"))
+    port = free_port()
+    env = dict(
+        os.environ,
+        TTHCC_INSTANCE_PATH=str(instance),
+        TTHCC_DATABASE_URL=db_url,
+        TTHCC_SECRET_KEY="bench",
+        TTHCC_LOG_LEVEL="WARNING",
+        TTHCC_PUBLIC_URL=f"http://127.0.0.1:{port}",
+    )
+    subprocess.run(
+        [sys.executable, "-m", "server.cli", "demo"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--worker-class",
+            "gevent",
+            "--workers",
+            "1",
+            "--no-control-socket",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "server.wsgi:app",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(url + "/api/v1/centres")
+        worker = _worker_pid(proc.pid)
+        yield url, worker
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+        shutil.rmtree(instance, ignore_errors=True)
+
+
+def _worker_pid(master: int) -> int:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
+        if out.strip():
+            return int(out.split()[0])
+        time.sleep(0.1)
+    return master
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def token(url: str, user: str = "admin", password: str = "tthcc-admin") -> str:
+    r = requests.post(f"{url}/api/v1/auth/token", json={"username": user, "password": password})
+    r.raise_for_status()
+    return r.json()["token"]
+
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local services = {1, 2, 3, 4, 5, 6, 7, 8}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format(nil, "/api/v1/tickets", nil,
+    '{"service_id": ' .. services[(i % #services) + 1] .. '}')
+end
+"""
+
+
+def _wrk_ms(text: str, label: str) -> float:
+    match = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+    if not match:
+        return float("nan")
+    value, unit = float(match.group(1)), match.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def bench_issue(db: str, seconds: int, connections: int) -> dict:
+    with (
+        database(db) as url_db,
+        server(url_db) as (url, _),
+        tempfile.NamedTemporaryFile("w", suffix=".lua") as script,
+    ):
+        script.write(WRK_SCRIPT)
+        script.flush()
+        subprocess.run(["wrk", "-t1", "-c4", "-d2s", "-s", script.name, url], capture_output=True)
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--latency",
+                "-s",
+                script.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+        return {
+            "db": db,
+            "connections": connections,
+            "seconds": seconds,
+            "tickets_per_s": round(rps, 1),
+            "p50_ms": _wrk_ms(out, "50%"),
+            "p99_ms": _wrk_ms(out, "99%"),
+            "errors": int(non2xx.group(1)) if non2xx else 0,
+        }
+
+
+def _issue_many(url: str, n: int) -> None:
+    with requests.Session() as s:
+        for i in range(n):
+            s.post(f"{url}/api/v1/tickets", json={"service_id": 1 + i % 9}).raise_for_status()
+
+
+def bench_call_next(db: str, tickets: int, calls: int) -> dict:
+    with database(db) as url_db, server(url_db) as (url, _):
+        _issue_many(url, tickets)
+        headers = {"Authorization": f"Bearer {token(url)}"}
+        latencies = []
+        with requests.Session() as s:
+            for i in range(calls):
+                counter = 1 + i % 7
+                t0 = time.perf_counter()
+                r = s.post(f"{url}/api/v1/counters/{counter}/call-next", headers=headers)
+                latencies.append((time.perf_counter() - t0) * 1000)
+                assert r.status_code in (200, 409), r.text
+        return {
+            "db": db,
+            "tickets_in_day": tickets,
+            "calls": calls,
+            "median_ms": round(statistics.median(latencies), 2),
+            "p99_ms": round(pct(latencies, 99), 2),
+        }
+
+
+def bench_rss(db: str, tickets: int) -> dict:
+    with database(db) as url_db, server(url_db) as (url, pid):
+        before = rss_mib(pid)
+        _issue_many(url, tickets)
+        return {
+            "db": db,
+            "tickets": tickets,
+            "rss_start_mib": round(before, 1),
+            "rss_after_mib": round(rss_mib(pid), 1),
+        }
+
+
+def bench_display(db: str, calls: int) -> dict:
+    """Time from the call-next HTTP request leaving the client to the number on the TV page."""
+    from playwright.sync_api import sync_playwright
+
+    with database(db) as url_db, server(url_db) as (url, _):
+        _issue_many(url, calls * 2)
+        headers = {"Authorization": f"Bearer {token(url)}"}
+        latencies = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1920, "height": 1080})
+            page.goto(f"{url}/display/?centre=1&muted=1")
+            page.wait_for_timeout(1500)
+            with requests.Session() as s:
+                for i in range(calls):
+                    page.evaluate("""() => {
+                      window.__seen = {};
+                      const obs = new MutationObserver(() => {
+                        const text = document.body.innerText;
+                        for (const n of window.__want || []) {
+                          if (!(n in window.__seen) && text.includes(n)) {
+                            window.__seen[n] = performance.timeOrigin + performance.now();
+                          }
+                        }
+                      });
+                      obs.observe(document.body, {subtree: true, childList: true, characterData: true});
+                      window.__obs && window.__obs.disconnect();
+                      window.__obs = obs;
+                    }""")
+                    counter = 1 + i % 7
+                    sent = time.time() * 1000
+                    r = s.post(f"{url}/api/v1/counters/{counter}/call-next", headers=headers)
+                    if r.status_code != 200:
+                        continue
+                    number = r.json()["number"]
+                    page.evaluate(
+                        "n => { window.__want = [n]; if (document.body.innerText.includes(n) && !(n in window.__seen)) window.__seen[n] = performance.timeOrigin + performance.now(); }",
+                        number,
+                    )
+                    page.wait_for_function("n => n in window.__seen", arg=number, timeout=5000)
+                    seen = page.evaluate("n => window.__seen[n]", number)
+                    latencies.append(seen - sent)
+                    page.wait_for_timeout(150)
+            browser.close()
+        return {
+            "db": db,
+            "calls": len(latencies),
+            "median_ms": round(statistics.median(latencies), 1),
+            "p99_ms": round(pct(latencies, 99), 1),
+        }
+
+
+def bench_ticket_bytes() -> dict:
+    from escpos.printer import Dummy
+
+    from devices.printing.layout import draw_ticket
+    from devices.printing.ticket import TicketPrint
+
+    payload = {
+        "centre_name": "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG",
+        "centre_subtitle": "PHƯỜNG KINH BẮC",
+        "number": "1023",
+        "service_name": "Khai sinh, kết hôn, khai tử",
+        "field_name": "Hộ tịch",
+        "counters": ["Quầy 1", "Quầy 2"],
+        "waiting_ahead": 4,
+        "issued_at": "2026-11-27T09:15:02+07:00",
+        "priority_label": None,
+        "qr_url": "http://127.0.0.1:8000/t/1vhx534fxgV7Cx3a",
+        "thank_you": "Cảm ơn quý khách!",
+        "footer_en": "Please wait for your number to be called",
+    }
+    sizes = {}
+    for mode in ("text", "raster"):
+        printer = Dummy()
+        draw_ticket(printer, TicketPrint.from_payload(payload), mode)
+        sizes[f"{mode}_bytes"] = len(printer.output)
+    sizes["text_seconds_at_115200"] = round(sizes["text_bytes"] * 10 / 115200, 3)
+    sizes["raster_seconds_at_115200"] = round(sizes["raster_bytes"] * 10 / 115200, 2)
+    return sizes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "what", choices=["issue", "call-next", "rss", "display", "ticket-bytes", "all"]
+    )
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    jobs = []
+    if args.what in ("issue", "all"):
+        jobs += [("issue", lambda d=d: bench_issue(d, args.seconds, args.connections)) for d in dbs]
+    if args.what in ("call-next", "all"):
+        jobs += [("call-next", lambda d=d: bench_call_next(d, 3000, 500)) for d in dbs]
+    if args.what in ("rss", "all"):
+        jobs += [("rss", lambda d=d: bench_rss(d, 10_000)) for d in dbs]
+    if args.what in ("display", "all"):
+        jobs += [("display", lambda d=d: bench_display(d, 40)) for d in dbs]
+    if args.what in ("ticket-bytes", "all"):
+        jobs.append(("ticket-bytes", bench_ticket_bytes))
+    for name, job in jobs:
+        result = job()
+        print(json.dumps({"benchmark": name, **result}, ensure_ascii=False), flush=True)
+
+
+if __name__ == "__main__":
+    main()
