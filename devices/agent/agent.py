@@ -126,10 +126,7 @@ class Agent:
         self._closed = True
         self._stop.set()
         self._disconnected.set()
-        try:
-            self._sio.disconnect()
-        except Exception:  # already gone
-            logger.debug("disconnect failed", exc_info=True)
+        self._disconnect()
         if self._connection_thread is not None:
             self._connection_thread.join(self.connect_timeout + 1)
         for runner in self.runners.values():
@@ -266,8 +263,27 @@ class Agent:
             delay, failures, last_reason = self.retry_initial, 0, None
             self._after_connect()
         if self._sio.connected:  # connect() won the race against close()
-            self._sio.disconnect()
+            self._disconnect()
         self._connected.clear()
+
+    def _disconnect(self, timeout: float = 2.0) -> None:
+        """Disconnect, waiting at most ``timeout`` seconds.
+
+        python-engineio's client can race its own write loop on disconnect and then
+        wait out a 30 s queue timeout; a stopping agent should not hang on that.
+        """
+
+        def disconnect() -> None:
+            try:
+                self._sio.disconnect()
+            except Exception:  # already gone
+                logger.debug("disconnect failed", exc_info=True)
+
+        thread = threading.Thread(target=disconnect, name="agent-disconnect", daemon=True)
+        thread.start()
+        thread.join(timeout)
+        if thread.is_alive():
+            logger.debug("Socket.IO client still closing after %.0f s; not waiting", timeout)
 
     def _on_connect_event(self) -> None:
         self._disconnected.clear()
