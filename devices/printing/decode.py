@@ -46,11 +46,6 @@ class EscposStream:
     def __init__(self) -> None:
         self._buffer = bytearray()
 
-    @property
-    def pending(self) -> int:
-        """Bytes of an incomplete command waiting for the rest."""
-        return len(self._buffer)
-
     def feed(self, data: bytes) -> list[Command]:
         """Add ``data``; return the commands completed so far (partial ones wait)."""
         self._buffer += data

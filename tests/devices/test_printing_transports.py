@@ -232,6 +232,17 @@ def test_sim_printer_paper_out_fails_the_job_and_saves_nothing(tmp_path, ticket_
     assert printer_state(printer) is PrinterState.READY
 
 
+def test_slow_sim_printer_prints_late(tmp_path: Path, ticket_payload, monkeypatch) -> None:
+    monkeypatch.setattr("devices.printing.sim.SLOW_SECONDS", 0.3)
+    printer = open_printer(f"sim://{tmp_path}")
+    printer.set_fault("slow")
+    assert printer_state(printer) is PrinterState.READY
+    started = time.monotonic()
+    draw_ticket(printer, TicketPrint.from_payload(ticket_payload()), "text")
+    assert time.monotonic() - started >= 0.3
+    assert len(list(tmp_path.glob("*.bin"))) == 1
+
+
 def test_sim_faults_can_be_set_from_a_shell(tmp_path: Path) -> None:
     printer = open_printer(f"sim://{tmp_path}")
     (tmp_path / "fault").write_text("offline\n")  # echo offline > DIR/fault
