@@ -484,6 +484,9 @@ def test_changes_made_elsewhere_arrive_live_and_reconnect_restores_truth(
     expect(ui.page.locator("#conn-status")).to_have_text("Trực tuyến")
     expect(ui.page.locator("#waiting-total")).to_have_text("2")
     expect(ui.page.locator("#ticket-status")).to_have_text("Chưa có phiếu")
+    expect(ui.page.locator("#ticket-last")).to_have_text(
+        f"Phiếu trước: {ticket['number']} – Đã xong"
+    )
     ui.assert_not_reloaded()
 
 

@@ -263,6 +263,11 @@
     state.counterId = null;
     state.ticket = null;
     state.lastTicket = null;
+    // The next person may work for another centre: forget this one's hall.
+    state.counters.clear();
+    state.services.clear();
+    state.waiting.clear();
+    $("counter-list").replaceChildren();
     STORE.removeItem(K_SESSION);
     STORE.removeItem(K_ACTIVE);
     if (state.socket) {
@@ -499,11 +504,10 @@
   async function syncCurrent(current, force) {
     const seq = ++syncSeq;
     if (!current) {
-      if (state.ticket) {
-        state.lastTicket = state.ticket;
-        state.ticket = null;
-      }
+      const left = state.ticket;
+      state.ticket = null;
       renderTicket();
+      if (left) await refreshLastTicket(left);
       return;
     }
     if (!force && state.ticket && state.ticket.id === current.id && state.ticket.status === current.status) {
@@ -525,6 +529,20 @@
       state.lastTicket = { ...state.ticket, status: "done" };
     }
     setTicket(ticket);
+  }
+
+  /** It left the counter while this page was not told how (e.g. offline): ask the server. */
+  async function refreshLastTicket(left) {
+    state.lastTicket = left;
+    try {
+      const ticket = await api("GET", `/tickets/${left.id}`);
+      if (state.lastTicket === left) {
+        state.lastTicket = ticket;
+        renderTicket();
+      }
+    } catch (error) {
+      report(error);
+    }
   }
 
   function callNext() {
