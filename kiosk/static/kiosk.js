@@ -173,7 +173,7 @@
     state.field = null;
     state.service = null;
     state.ticket = null;
-    state.busy = false;
+    setBusy(false);
     state.retry = null;
     if (state.catalog) {
       show("fields");
@@ -304,7 +304,7 @@
 
   function issue(categoryId) {
     if (state.busy || !state.service) return;
-    state.busy = true;
+    setBusy(true);
     setDisabled($("screen-confirm"), true);
     $("confirm-status").hidden = false;
     var flow = state.flow;
@@ -314,19 +314,24 @@
     api("POST", "/tickets", body)
       .then(function (ticket) {
         if (flow !== state.flow) return;
-        state.busy = false;
+        setBusy(false);
         $("confirm-status").hidden = true;
         showResult(ticket);
       })
       .catch(function (error) {
         if (flow !== state.flow) return;
-        state.busy = false;
+        setBusy(false);
         $("confirm-status").hidden = true;
         showError(error, function () {
           show("confirm");
           issue(categoryId);
         });
       });
+  }
+
+  function setBusy(busy) {
+    state.busy = busy;
+    root.classList.toggle("is-busy", busy);
   }
 
   function showResult(ticket) {
@@ -363,7 +368,6 @@
      down. Past the timeout the number and QR are shown, but a late "printed" still wins. */
   function waitForPrinter(ticket) {
     var flow = state.flow;
-    var deadline = Date.now() + cfg.printTimeoutMs;
     var settled = false;
 
     function active() {
@@ -389,9 +393,6 @@
 
     function poll() {
       if (!active()) return;
-      if (Date.now() >= deadline && $("screen-result").dataset.print === "pending") {
-        setPrint("fallback");
-      }
       api("GET", "/tickets/" + ticket.id)
         .then(function (fresh) {
           settle(fresh.print_status);
@@ -438,6 +439,7 @@
     });
     socket.on("print.status", function (payload) {
       if (!payload || typeof payload.ticket_id !== "number") return;
+      if (Object.keys(state.printStatuses).length > 50) state.printStatuses = {}; // runs for weeks
       state.printStatuses[payload.ticket_id] = payload;
       if (state.onPrintStatus) state.onPrintStatus(payload);
     });

@@ -1,0 +1,145 @@
+"""The printed path: the demo kiosk station's agent prints, the kiosk page says so.
+
+The agent runs as in production (``python -m server.cli agent <instance>/demo/
+kiosk-agent.toml``) with the demo's simulated printer, which saves each job as
+``<instance>/printed/<job_id>.bin`` and ``.png``. If the agent cannot start or connect,
+these tests fail with its log: they are never skipped.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_kiosk import (
+    LANDSCAPE,
+    PORTRAIT,
+    _close_pages,  # noqa: F401 - closes the pages before the server stops
+    assert_number_and_qr,
+    open_kiosk,
+)
+
+ROOT_DIR = Path(__file__).resolve().parents[2]
+TAKE_YOUR_TICKET = "Mời quý khách nhận phiếu"
+CONNECTED = "connected to "
+
+
+class Agent:
+    def __init__(self, process: subprocess.Popen, log: Path) -> None:
+        self.process = process
+        self.log = log
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait_connected(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if CONNECTED in self.output():
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        pytest.fail(
+            "the station agent (devices/agent) did not connect to the server; "
+            f"exit code {self.process.poll()}, log:\n{self.output()[-3000:]}"
+        )
+
+
+@pytest.fixture
+def agent(live_server) -> Iterator[Agent]:
+    """The demo kiosk station's agent, connected to the live server."""
+    config = live_server.instance / "demo" / "kiosk-agent.toml"
+    if not config.exists():
+        pytest.fail(f"`tthcc demo` wrote no agent config at {config}")
+    log = live_server.instance / "agent.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "agent", str(config)],
+            env=live_server.env,
+            cwd=ROOT_DIR,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    running = Agent(process, log)
+    try:
+        running.wait_connected()
+        yield running
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def printed_files(live_server, job_id: str) -> list[str]:
+    folder = live_server.instance / "printed"
+    return sorted(p.name for p in folder.glob(f"{job_id}.*")) if folder.exists() else []
+
+
+def issue_on_page(kiosk) -> dict:
+    kiosk.tap_field("Đất đai")
+    response = kiosk.get_ticket_response()
+    assert response.status == 201, response.text()
+    kiosk.wait_screen("result")
+    return response.json()
+
+
+@pytest.mark.browser
+def test_printed_ticket_says_please_take_your_ticket(live_server, browser, agent, artifacts):
+    # A long print timeout: the message must come from the printer, not from the clock.
+    kiosk = open_kiosk(browser, live_server.url, PORTRAIT, "print_timeout=30")
+    issued = issue_on_page(kiosk)
+    page = kiosk.page
+    expect(page.locator("#print-ok")).to_be_visible(timeout=15_000)
+    expect(page.locator("#print-ok")).to_contain_text(TAKE_YOUR_TICKET)
+    expect(page.locator("#print-ok")).to_contain_text("Please take your ticket")
+    expect(page.locator("#print-fallback")).to_be_hidden()
+    assert kiosk.number() == issued["number"]
+    page.screenshot(path=artifacts / "kiosk-portrait-printed.png")
+    job = issued["print_job_id"]
+    assert printed_files(live_server, job) == [f"{job}.bin", f"{job}.png"]
+    assert (live_server.instance / "printed" / f"{job}.bin").stat().st_size > 100
+
+
+@pytest.mark.browser
+def test_printed_status_reaches_the_page_by_socket_alone_and_by_polling_alone(
+    live_server, browser, agent
+):
+    # Socket only: every GET of the ticket fails.
+    kiosk = open_kiosk(browser, live_server.url, LANDSCAPE, "print_timeout=30")
+    kiosk.page.route("**/api/v1/tickets/*", lambda route: route.abort())
+    expect(kiosk.page.locator("#kiosk")).to_have_attribute("data-socket", "connected")
+    issue_on_page(kiosk)
+    expect(kiosk.page.locator("#print-ok")).to_be_visible(timeout=15_000)
+
+    # Polling only: the Socket.IO client never loads.
+    kiosk = open_kiosk(browser, live_server.url, LANDSCAPE, "print_timeout=30")
+    kiosk.page.route("**/socket.io.min.js", lambda route: route.abort())
+    kiosk.page.reload()
+    kiosk.wait_screen("fields")
+    assert kiosk.page.evaluate("typeof window.io") == "undefined"
+    issue_on_page(kiosk)
+    expect(kiosk.page.locator("#print-ok")).to_be_visible(timeout=15_000)
+
+
+@pytest.mark.browser
+def test_printer_out_of_paper_shows_the_number_and_qr_at_once(live_server, browser, agent):
+    folder = live_server.instance / "printed"
+    folder.mkdir(exist_ok=True)
+    (folder / "fault").write_text("paper_out\n")
+    kiosk = open_kiosk(browser, live_server.url, PORTRAIT, "print_timeout=30")
+    started = time.monotonic()
+    issued = issue_on_page(kiosk)
+    expect(kiosk.page.locator("#print-fallback")).to_be_visible(timeout=15_000)
+    assert time.monotonic() - started < 15  # the agent's "failed", not the 30 s timeout
+    assert_number_and_qr(kiosk, issued)
+    assert printed_files(live_server, issued["print_job_id"]) == []
