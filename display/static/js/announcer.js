@@ -17,7 +17,7 @@ export class Announcer {
     this.onChange = onChange;
     this.queue = []; // items in call order; the head is being prepared or played
     this.log = []; // started announcements: {number, counter, clips, startedAt, endedAt, ...}
-    this.skipped = []; // calls not said (muted, audio blocked, preview failed)
+    this.skipped = []; // calls not said: muted, superseded, audio blocked, preview failed
     this.active = null; // the item the queue is working on (preparing or playing)
     this.current = null; // the item playing now
     this.blocked = false;
@@ -74,6 +74,12 @@ export class Announcer {
       this.skip(item, "muted");
       return item;
     }
+    // A counter that calls again before its previous call was said has moved on (that
+    // ticket is finished): say only the new call. Calls of other counters all stay.
+    for (const queued of this.queue) {
+      if (queued !== this.active && queued.counter === item.counter) this.skip(queued, "superseded");
+    }
+    this.queue = this.queue.filter((q) => q === this.active || q.counter !== item.counter);
     item.ready = this.prepare(item);
     item.ready.catch(() => {}); // handled when its turn comes
     this.queue.push(item);

@@ -1,30 +1,36 @@
 // The speaker PC: the same announcement queue as the TV, no picture, one status line.
 
 import { Announcer } from "./announcer.js";
-import { HallState, Watchdog, connectHall, pageConfig } from "./hall.js";
+import { HallState, Watchdog, connectHall, epochNow, pageConfig } from "./hall.js";
 
 const config = pageConfig();
 const state = new HallState(config.zone);
 const $ = (id) => document.getElementById(id);
 let connection = "connecting";
+const statusLog = []; // connection changes, for the tests and the curious
 
 const announcer = new Announcer({
   centreId: config.centre_id,
   muted: config.muted,
   onChange: render,
 });
-const watchdog = new Watchdog({ silenceMs: config.watchdog * 1000 });
 
 window.tthccDisplay = {
   state,
   announcer,
-  watchdog,
+  get watchdog() {
+    return watchdog;
+  },
+  get socket() {
+    return socket;
+  },
   get announcementLog() {
     return announcer.log;
   },
   get connection() {
     return connection;
   },
+  statusLog,
   setMuted: (muted) => announcer.setMuted(muted),
 };
 
@@ -50,10 +56,19 @@ function render() {
   $("unlock").hidden = !announcer.blocked || announcer.muted;
 }
 
-connectHall(config.centre_id, {
+const watchdog = new Watchdog({
+  silenceMs: config.watchdog * 1000,
+  graceMs: Math.min(10000, config.watchdog * 500),
+  nudge: () => {
+    socket.disconnect();
+    socket.connect();
+  },
+});
+const socket = connectHall(config.centre_id, {
   onContact: () => watchdog.contact(),
-  onStatus: (status) => {
+  onStatus: (status, detail) => {
     connection = status;
+    statusLog.push({ status, detail: detail || null, at: epochNow() });
     render();
   },
   onSnapshot: (snapshot, { first }) => {

@@ -11,6 +11,7 @@ const config = pageConfig();
 const state = new HallState(config.zone);
 const holdMs = Math.max(1, config.hold) * 1000;
 const FLASH_MS = Math.min(holdMs, 5000);
+const BUSY_HOLD_MS = 3000;
 const WEEKDAYS = ["Chủ nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
 
 const $ = (id) => document.getElementById(id);
@@ -26,18 +27,23 @@ const highlight = { current: null, shownAt: 0, queue: [] };
 const renderLog = []; // {number, counter, receivedAt, paintedAt}: call → screen latency
 const highlightLog = []; // {number, counter, shownAt}
 let connection = "connecting";
+const statusLog = []; // connection changes, for the tests and the curious
 
 const announcer = new Announcer({
   centreId: config.centre_id,
   muted: config.muted,
   onChange: renderAudioStatus,
 });
-const watchdog = new Watchdog({ silenceMs: config.watchdog * 1000 });
 
 window.tthccDisplay = {
   state,
   announcer,
-  watchdog,
+  get watchdog() {
+    return watchdog;
+  },
+  get socket() {
+    return socket;
+  },
   highlight,
   renderLog,
   highlightLog,
@@ -47,6 +53,7 @@ window.tthccDisplay = {
   get connection() {
     return connection;
   },
+  statusLog,
   setMuted,
 };
 
@@ -73,14 +80,19 @@ function showCall(call, { flash }) {
 }
 
 function queueHighlight(call) {
+  // A counter that called again before its previous call had its turn has moved on: the
+  // earlier citizen is no longer expected there, so only its latest call waits.
+  highlight.queue = highlight.queue.filter((queued) => queued.counter_id !== call.counter_id);
   highlight.queue.push(call);
   advanceHighlight();
 }
 
 function advanceHighlight() {
   if (!highlight.queue.length) return;
+  // In a long burst each call still gets a readable few seconds, but no more.
+  const hold = highlight.queue.length > 2 ? Math.min(holdMs, BUSY_HOLD_MS) : holdMs;
   const shownFor = performance.now() - highlight.shownAt;
-  if (highlight.current && highlight.shownAt && shownFor < holdMs) {
+  if (highlight.current && highlight.shownAt && shownFor < hold) {
     renderPending();
     return;
   }
@@ -88,8 +100,26 @@ function advanceHighlight() {
 }
 
 function renderPending() {
-  const n = highlight.queue.length;
-  $("now-next").textContent = n ? `Tiếp theo: ${highlight.queue.map((c) => c.number).join(", ")}` : "";
+  const numbers = highlight.queue.map((c) => c.number);
+  const shown = numbers.slice(0, 4).join(", ") + (numbers.length > 4 ? ", …" : "");
+  $("now-next").textContent = numbers.length ? `Tiếp theo: ${shown}` : "";
+}
+
+/** Tiles per row: rows of 3 or 4 up to 8 counters, then wider rows. */
+function columnsFor(count) {
+  if (count <= 3 || count === 5 || count === 6) return 3;
+  if (count <= 8) return 4;
+  return count <= 10 ? 5 : 6;
+}
+
+/** Shrink a box's content (CSS --fit, 1 → 0.55) until it no longer overflows. */
+function fit(box) {
+  let scale = 1;
+  box.style.setProperty("--fit", "1");
+  while (box.scrollHeight > box.clientHeight + 1 && scale > 0.55) {
+    scale -= 0.05;
+    box.style.setProperty("--fit", scale.toFixed(2));
+  }
 }
 
 // --- the rest of the screen ----------------------------------------------------------------
@@ -97,7 +127,7 @@ function renderPending() {
 function renderCounters() {
   const flashing = highlight.current && performance.now() - highlight.shownAt < FLASH_MS;
   const counters = state.visibleCounters();
-  $("counter-grid").dataset.count = counters.length;
+  $("counter-grid").style.setProperty("--columns", String(columnsFor(counters.length)));
   $("counter-grid").innerHTML = counters.length
     ? counters
         .map((c) => {
@@ -113,11 +143,12 @@ function renderCounters() {
         })
         .join("")
     : `<div class="empty">Chưa có quầy nào mở</div>`;
+  fit($("counters"));
 }
 
 function renderRecent() {
   $("recent").innerHTML = state.recentCalls
-    .slice(0, 6)
+    .slice(0, 5)
     .map(
       (c) => `<li data-number="${esc(c.number)}"><span class="r-number">${esc(c.number)}</span>
         <span class="r-arrow">→</span><span class="r-counter">Quầy ${esc(c.counter_number)}</span>
@@ -134,6 +165,7 @@ function renderWaiting() {
         <span class="w-count">${esc(f.waiting)}</span></li>`,
     )
     .join("");
+  fit($("waiting-box"));
 }
 
 function renderCentre() {
@@ -195,10 +227,19 @@ function onCall(call) {
   );
 }
 
-connectHall(config.centre_id, {
+const watchdog = new Watchdog({
+  silenceMs: config.watchdog * 1000,
+  graceMs: Math.min(10000, config.watchdog * 500),
+  nudge: () => {
+    socket.disconnect();
+    socket.connect();
+  },
+});
+const socket = connectHall(config.centre_id, {
   onContact: () => watchdog.contact(),
-  onStatus: (status) => {
+  onStatus: (status, detail) => {
     connection = status;
+    statusLog.push({ status, detail: detail || null, at: epochNow() });
     renderConnection();
   },
   onSnapshot: (snapshot, { first }) => {

@@ -212,17 +212,23 @@ export class HallState {
 
 /**
  * Reload the page when it has heard nothing from the server for `silenceMs`, or when the
- * page's main loop stopped beating for `stallMs`. It reloads only once the server answers
- * a plain HTTP request: reloading while the server is down would leave Chromium on an
- * error page, whereas the socket keeps retrying by itself.
+ * page's main loop stopped beating for `stallMs`.
+ *
+ * Before reloading it asks the server for the page over plain HTTP: while the server is
+ * down a reload would leave Chromium on an error page, whereas the socket keeps retrying
+ * by itself. When the server answers but the socket is still silent, it first nudges the
+ * socket (`nudge`) and waits `graceMs` for it to come back before reloading.
  */
 export class Watchdog {
-  constructor({ silenceMs = 60000, stallMs = 20000, probeUrl = location.href } = {}) {
+  constructor({ silenceMs = 60000, stallMs = 20000, graceMs = 10000, nudge = () => {} } = {}) {
     this.silenceMs = silenceMs;
     this.stallMs = stallMs;
-    this.probeUrl = probeUrl;
+    this.graceMs = graceMs;
+    this.nudge = nudge;
+    this.probeUrl = location.href;
     this.lastContact = performance.now();
     this.lastBeat = performance.now();
+    this.nudgedAt = null;
     this.reloading = false;
     this.reason = null;
     this.timer = setInterval(() => this.check(), Math.min(2000, silenceMs / 4));
@@ -230,6 +236,7 @@ export class Watchdog {
 
   contact() {
     this.lastContact = performance.now();
+    this.nudgedAt = null;
   }
 
   beat() {
@@ -237,16 +244,24 @@ export class Watchdog {
   }
 
   async check() {
-    if (this.reloading) return;
+    if (this.reloading || this.probing) return;
     const now = performance.now();
     let reason = null;
-    if (now - this.lastContact > this.silenceMs) reason = "no server contact";
-    else if (now - this.lastBeat > this.stallMs) reason = "main loop stalled";
-    if (!reason || this.probing) return;
+    if (now - this.lastBeat > this.stallMs) reason = "main loop stalled";
+    else if (now - this.lastContact > this.silenceMs) reason = "no server contact";
+    if (!reason) return;
     this.probing = true;
     try {
       const response = await fetch(this.probeUrl, { cache: "no-store" });
       if (!response.ok) return;
+      if (reason === "no server contact" && this.nudgedAt === null) {
+        this.nudgedAt = performance.now(); // the server is back: give the socket its chance
+        this.nudge();
+        return;
+      }
+      if (reason === "no server contact" && performance.now() - this.nudgedAt < this.graceMs) {
+        return;
+      }
       this.reloading = true;
       this.reason = reason;
       console.warn(`watchdog: ${reason}, reloading`);
