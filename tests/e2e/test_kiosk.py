@@ -150,18 +150,40 @@ def _close_pages(live_server):
 CLOCK = re.compile(r"^(Thứ (Hai|Ba|Tư|Năm|Sáu|Bảy)|Chủ Nhật), \d{2}/\d{2}/\d{4} \d{2}:\d{2}$")
 
 
+CONTRAST_JS = """
+buttons => {
+  const lum = c => {
+    const [r, g, b] = c.match(/[\\d.]+/g).slice(0, 3).map(Number).map(v => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  return buttons.filter(b => b.offsetParent !== null).map(b => {
+    const style = getComputedStyle(b);
+    const [hi, lo] = [lum(style.color), lum(style.backgroundColor)].sort((x, y) => y - x);
+    return [b.textContent.trim().slice(0, 30), b.getBoundingClientRect().height,
+            (hi + 0.05) / (lo + 0.05), parseFloat(style.fontSize)];
+  });
+}
+"""
+
+
 def assert_touch_friendly(page: Page) -> None:
-    """Every visible button is at least 120 px tall; text is in a Vietnamese-capable font."""
-    heights = page.eval_on_selector_all(
-        "button",
-        "bs => bs.filter(b => b.offsetParent !== null)"
-        ".map(b => [b.textContent.trim().slice(0, 30), b.getBoundingClientRect().height])",
-    )
-    assert heights, "no visible button"
-    small = [(text, h) for text, h in heights if h < 120]
+    """Visible buttons: at least 120 px tall, text at 7:1 contrast (WCAG AAA), 30 px or more.
+
+    And the page's font stack starts with one that has every Vietnamese glyph.
+    """
+    buttons = page.eval_on_selector_all("button", CONTRAST_JS)
+    assert buttons, "no visible button"
+    small = [(text, h) for text, h, _, _ in buttons if h < 120]
     assert not small, f"buttons under 120 px: {small}"
+    faint = [(text, round(ratio, 1)) for text, _, ratio, _ in buttons if ratio < 7]
+    assert not faint, f"buttons under 7:1 contrast: {faint}"
+    tiny = [(text, size) for text, _, _, size in buttons if size < 30]
+    assert not tiny, f"button text under 30 px: {tiny}"
     font = page.evaluate("getComputedStyle(document.body).fontFamily")
-    assert "DejaVu Sans" in font
+    assert font.startswith('"DejaVu Sans"')
 
 
 @pytest.mark.browser
