@@ -48,6 +48,9 @@ def create_app(config: Config | None = None) -> Flask:
     from server.web import bp as web_bp
 
     app.register_blueprint(web_bp)
+    from server.web_admin import bp as web_admin_bp
+
+    app.register_blueprint(web_admin_bp)
     app.register_blueprint(kiosk_bp, url_prefix="/kiosk")
     app.register_blueprint(display_bp, url_prefix="/display")
 

@@ -18,11 +18,31 @@ class TthccApi(Api):
         body, status, headers = super().handle_http_exception(error)
         errors = body.get("errors")
         if status in (400, 422) and errors:
-            body["message"] = "Dữ liệu không hợp lệ / Invalid input: " + _flatten_errors(errors)
-        elif "message" not in body:
-            body["message"] = _DEFAULT_MESSAGES.get(status, error.description or error.name)
+            detail = _flatten_errors(errors)
+            body["message"] = f"Dữ liệu không hợp lệ: {detail}"
+            body["message_en"] = f"Invalid input: {detail}"
+        else:
+            message = body.get("message") or _DEFAULT_MESSAGES.get(
+                status, error.description or error.name
+            )
+            # Our own aborts say "Vietnamese / English": split them into the two fields.
+            vi, _, en = message.partition(" / ")
+            body["message"], body["message_en"] = vi, en or vi
+        body["error"] = _ERROR_CODES.get(status, "http_error")
         return jsonify(body), status, headers
 
+
+_ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "invalid_input",
+    429: "too_many_requests",
+    500: "server_error",
+}
 
 _DEFAULT_MESSAGES = {
     400: "Yêu cầu không hợp lệ (cần JSON đúng định dạng). / Bad request: send valid JSON.",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_smorest import Blueprint, abort
 
 from server.api.schemas import LoginResponse, TokenRequest, TokenResponse
+from server.api.security import bearer_token, require_user
 from server.domain.clock import utcnow
 from server.runtime import db
-from server.services.auth import TOKEN_LIFETIME, authenticate, issue_token
+from server.services.auth import TOKEN_LIFETIME, authenticate, issue_token, revoke_token
 
 blp = Blueprint("auth", __name__, description="Staff authentication")
 
@@ -62,5 +63,19 @@ class LoginView(MethodView):
 class LogoutView(MethodView):
     @blp.response(204)
     def post(self) -> None:
-        """End the session cookie."""
+        """End the session cookie, and revoke the bearer token the request carries."""
+        token = bearer_token()
+        if token:
+            session = db().session
+            revoke_token(session, token)
+            session.commit()
         logout_user()
+
+
+@blp.route("/auth/me")
+class MeView(MethodView):
+    @blp.response(200, LoginResponse)
+    @require_user()
+    def get(self) -> dict:
+        """Who the session cookie or bearer token belongs to (401 when it has expired)."""
+        return {"user": _user_view(current_user)}

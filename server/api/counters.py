@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_login import current_user
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -145,6 +146,8 @@ class CounterStatusView(MethodView):
         require_counter_operator(counter)
         session = db().session
         name, staff_id = actor_name()
+        if not (current_user.is_authenticated and current_user.role == "staff"):
+            staff_id = None  # supervisors and admins act for the counter, they don't take it
         set_counter_status(
             session,
             counter,

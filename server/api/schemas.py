@@ -77,6 +77,7 @@ class CounterOut(BaseSchema):
     status = fields.String()
     status_reason = fields.String()
     staff_id = fields.Integer(allow_none=True)
+    staff_name = fields.String(allow_none=True)
     services = fields.List(fields.Nested(CounterServiceOut), metadata={"description": "In order"})
     current_ticket = fields.Nested(CurrentTicketOut, allow_none=True)
     waiting = fields.Dict(keys=fields.String(), values=fields.Integer())
@@ -105,6 +106,9 @@ class TicketOut(BaseSchema):
     priority_category_id = fields.Integer(allow_none=True)
     issued_at = fields.String()
     called_at = fields.String(allow_none=True)
+    started_at = fields.String(allow_none=True)
+    finished_at = fields.String(allow_none=True)
+    staff_id = fields.Integer(allow_none=True)
     counter_id = fields.Integer(allow_none=True)
     counter_number = fields.Integer(allow_none=True)
     counter_name = fields.String(allow_none=True)
@@ -115,6 +119,17 @@ class TicketOut(BaseSchema):
     print_status = fields.String(allow_none=True)
     print_reason = fields.String(allow_none=True)
     allowed_actions = fields.List(fields.String())
+
+
+class TicketListQuery(BaseSchema):
+    centre_id = fields.Integer(load_default=None)
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf(["waiting", "called", "serving", "done", "no_show"]),
+    )
+    counter_id = fields.Integer(load_default=None)
+    service_id = fields.Integer(load_default=None)
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 
 class TransferRequest(BaseSchema):

@@ -9,11 +9,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from server.api.schemas import TicketCreate, TicketOut, TransferRequest
+from server.api.schemas import TicketCreate, TicketListQuery, TicketOut, TransferRequest
 from server.api.security import actor_name, require_counter_operator, require_user
-from server.domain.clock import utcnow
+from server.domain.clock import local_day, utcnow
 from server.domain.tickets import TicketStatus, allowed_actions
-from server.models import Counter, PrintJob, Ticket
+from server.models import Centre, Counter, PrintJob, Ticket
 from server.runtime import db
 from server.services import printing
 from server.services import tickets as ops
@@ -86,6 +86,36 @@ class TicketsView(MethodView):
             print_reason=None,
             allowed_actions=[a.value for a in allowed_actions(TicketStatus.WAITING)],
         )
+        return out
+
+
+@blp.route("/tickets/today")
+class TicketListView(MethodView):
+    @blp.arguments(TicketListQuery, location="query")
+    @blp.response(200, TicketOut(many=True))
+    @blp.doc(security=[{"bearer": []}, {"cookie": []}])
+    @require_user()
+    def get(self, args: dict) -> list[dict]:
+        """Today's tickets of a centre, newest first, filtered by status, counter or service."""
+        from server.api.centres import resolve_centre_id
+
+        session = db().session
+        centre_id = resolve_centre_id(args["centre_id"])
+        centre = session.get(Centre, centre_id)
+        query = select(Ticket).where(
+            Ticket.centre_id == centre_id, Ticket.day == local_day(utcnow(), centre.timezone)
+        )
+        for key in ("status", "counter_id", "service_id"):
+            if args[key] is not None:
+                query = query.where(getattr(Ticket, key) == args[key])
+        rows = session.execute(query.order_by(Ticket.id.desc()).limit(args["limit"])).scalars()
+        out = []
+        for ticket in rows:
+            view = ticket_view(ticket, timezone=centre.timezone)
+            view["allowed_actions"] = [
+                a.value for a in allowed_actions(TicketStatus(ticket.status))
+            ]
+            out.append(view)
         return out
 
 

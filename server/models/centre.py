@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+if TYPE_CHECKING:
+    from server.models.user import User
 
 from server.models.base import Base, UTCDateTime
 
@@ -126,6 +130,7 @@ class Counter(Base):
     )
 
     centre: Mapped[Centre] = relationship(back_populates="counters")
+    staff: Mapped[User | None] = relationship("User", foreign_keys=[staff_id], lazy="selectin")
     service_links: Mapped[list[CounterService]] = relationship(
         back_populates="counter", order_by="CounterService.position", cascade="all, delete-orphan"
     )

@@ -81,6 +81,16 @@ def issue_token(session: Session, user: User, now: datetime) -> str:
     return token
 
 
+def revoke_token(session: Session, token: str) -> None:
+    """Log a bearer token out: it stops working at once."""
+    row = session.execute(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token))
+    ).scalar_one_or_none()
+    if row is not None:
+        session.delete(row)
+        session.flush()
+
+
 def user_for_token(session: Session, token: str, now: datetime) -> User | None:
     row = session.execute(
         select(ApiToken).where(ApiToken.token_hash == hash_token(token))

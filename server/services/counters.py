@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.domain.errors import CounterBusy
@@ -32,6 +33,25 @@ def set_counter_status(
             f"{counter.label} đang phục vụ phiếu {current.display_number}: hãy kết thúc trước khi đóng quầy.",
             f"counter {counter.number} still has ticket {current.display_number}",
         )
+    if status == "open" and staff_id is not None and counter.staff_id not in (None, staff_id):
+        raise CounterBusy(
+            f"{counter.label} đang do cán bộ khác phụ trách.",
+            f"counter {counter.number} is held by another staff member",
+        )
+    if status == "open" and staff_id is not None:
+        held = session.execute(
+            select(Counter).where(
+                Counter.centre_id == counter.centre_id,
+                Counter.staff_id == staff_id,
+                Counter.id != counter.id,
+                Counter.status != "closed",
+            )
+        ).scalar_one_or_none()
+        if held is not None:
+            raise CounterBusy(
+                f"Bạn đang phụ trách {held.label}: hãy đóng quầy đó trước khi mở {counter.label}.",
+                f"staff member already holds counter {held.number}",
+            )
     if counter.status != status:
         counter.status_since = now
     counter.status = status

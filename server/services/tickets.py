@@ -132,7 +132,8 @@ def _record(
             "at": now,
             "actor": actor.name,
             "counter_id": ticket.counter_id,
-            "staff_id": actor.staff_id if actor.staff_id is not None else ticket.staff_id,
+            # The civil servant serving the ticket (evaluation); `actor` says who pressed.
+            "staff_id": ticket.staff_id if ticket.staff_id is not None else actor.staff_id,
             "data": data,
         },
     )
@@ -377,13 +378,15 @@ def _take_for_counter(
     ticket.called_at = now
     ticket.counter_id = counter.id
     ticket.counter = counter
-    ticket.staff_id = actor.staff_id
+    # A free counter is taken by whoever calls; a supervisor calling at a staff member's
+    # counter acts for them and does not take the counter away.
+    if counter.staff_id is None and actor.staff_id is not None:
+        counter.staff_id = actor.staff_id
+    ticket.staff_id = counter.staff_id if counter.staff_id is not None else actor.staff_id
     ticket.call_count += 1
     counter.current_ticket_id = ticket.id
     if counter.status != "open":
         counter.status, counter.status_reason, counter.status_since = "open", "", now
-    if actor.staff_id is not None:
-        counter.staff_id = actor.staff_id
     session.flush()
     _record(session, ticket, TicketAction.CALL.value, before, now, actor)
 

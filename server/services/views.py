@@ -26,6 +26,9 @@ def ticket_view(ticket: Ticket, *, timezone: str = "Asia/Ho_Chi_Minh") -> dict[s
         "priority_category_id": ticket.priority_category_id,
         "issued_at": iso(to_local(ticket.issued_at, timezone)),
         "called_at": iso(ticket.called_at and to_local(ticket.called_at, timezone)),
+        "started_at": iso(ticket.started_at and to_local(ticket.started_at, timezone)),
+        "finished_at": iso(ticket.finished_at and to_local(ticket.finished_at, timezone)),
+        "staff_id": ticket.staff_id,
         "counter_id": ticket.counter_id,
         "counter_number": counter.number if counter else None,
         "counter_name": counter.label if counter else None,
@@ -62,6 +65,7 @@ def counter_view(counter: Counter, current: Ticket | None = None) -> dict[str, A
         "status": counter.status,
         "status_reason": counter.status_reason,
         "staff_id": counter.staff_id,
+        "staff_name": counter.staff.full_name or counter.staff.username if counter.staff else None,
         "services": [
             {"id": link.service_id, "name": link.service.name, "position": link.position}
             for link in counter.service_links

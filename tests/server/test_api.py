@@ -198,3 +198,86 @@ def test_home_page_links_every_page(client, demo):
     for href in ("/kiosk/", "/counter", "/display/", "/admin"):
         assert href in html
     assert "PHƯỜNG KINH BẮC" in html
+
+
+def token_for(client, username, password="tthcc-canbo"):
+    return client.post(
+        "/api/v1/auth/token", json={"username": username, "password": password}
+    ).get_json()["token"]
+
+
+def test_supervisor_calling_at_a_staff_counter_does_not_take_it(client, demo, staff_token):
+    client.post("/api/v1/counters/1/status", json={"status": "open"}, headers=auth(staff_token))
+    supervisor = token_for(client, "giamsat", "tthcc-giamsat")
+    issue(client, 1)
+    issue(client, 1)
+    called = client.post("/api/v1/counters/1/call-next", headers=auth(supervisor)).get_json()
+    assert called["staff_id"] == client.get("/api/v1/counters/1").get_json()["staff_id"]
+    # The staff member keeps their counter and can go on calling.
+    assert client.post("/api/v1/counters/1/call-next", headers=auth(staff_token)).status_code == 200
+
+
+def test_staff_cannot_hold_two_counters(client, demo, staff_token):
+    assert (
+        client.post(
+            "/api/v1/counters/1/status", json={"status": "open"}, headers=auth(staff_token)
+        ).status_code
+        == 200
+    )
+    r = client.post("/api/v1/counters/6/status", json={"status": "open"}, headers=auth(staff_token))
+    assert r.status_code == 409
+    assert "Quầy 1" in r.get_json()["message"]
+    client.post("/api/v1/counters/1/status", json={"status": "closed"}, headers=auth(staff_token))
+    assert (
+        client.post(
+            "/api/v1/counters/6/status", json={"status": "open"}, headers=auth(staff_token)
+        ).status_code
+        == 200
+    )
+
+
+@pytest.mark.parametrize(
+    "method,url,body,status,code",
+    [
+        ("post", "/api/v1/counters/1/call-next", None, 401, "unauthorized"),
+        ("post", "/api/v1/tickets", {"service_id": "x"}, 422, "invalid_input"),
+        ("get", "/api/v1/no-such-thing", None, 404, "not_found"),
+    ],
+)
+def test_every_error_body_has_code_and_both_messages(client, demo, method, url, body, status, code):
+    r = (
+        getattr(client, method)(url, json=body)
+        if body is not None
+        else getattr(client, method)(url)
+    )
+    payload = r.get_json()
+    assert r.status_code == status
+    assert payload["error"] == code
+    assert payload["message"] and payload["message_en"]
+    assert " / " not in payload["message"]
+
+
+def test_forbidden_counter_error_is_split_into_vietnamese_and_english(client, demo, staff_token):
+    client.post("/api/v1/counters/1/status", json={"status": "open"}, headers=auth(staff_token))
+    r = client.post("/api/v1/counters/1/call-next", headers=auth(token_for(client, "canbo2")))
+    assert r.get_json()["error"] == "forbidden"
+    assert r.get_json()["message"].startswith("Quầy 1")
+    assert "someone else" in r.get_json()["message_en"]
+
+
+def test_logout_revokes_the_bearer_token_and_me_tells_who(client, demo, staff_token):
+    me = client.get("/api/v1/auth/me", headers=auth(staff_token))
+    assert me.status_code == 200 and me.get_json()["user"]["username"] == "canbo1"
+    assert client.post("/api/v1/auth/logout", headers=auth(staff_token)).status_code == 204
+    assert client.get("/api/v1/auth/me", headers=auth(staff_token)).status_code == 401
+
+
+def test_todays_tickets_can_be_listed_by_status(client, demo, staff_token):
+    first = issue(client, 1)
+    issue(client, 1)
+    client.post("/api/v1/counters/1/call-next", headers=auth(staff_token))
+    client.post(f"/api/v1/tickets/{first['id']}/no-show", headers=auth(staff_token))
+    listed = client.get("/api/v1/tickets/today?status=no_show", headers=auth(staff_token))
+    assert listed.status_code == 200
+    assert [t["id"] for t in listed.get_json()] == [first["id"]]
+    assert client.get("/api/v1/tickets/today").status_code == 401
