@@ -332,6 +332,25 @@ def test_display_recovers_after_a_server_restart_without_reloading(live_server, 
     assert_said_in_full(live_server, entry)
 
 
+def test_a_call_missed_while_offline_is_shown_and_said_on_reconnect(live_server, open_page):
+    set_voice(live_server, repeat=1)
+    page = open_page(f"{live_server.url}/display/")
+    issue(live_server, 1)
+    issue(live_server, 3)
+    before = call_next(live_server, 1)
+    wait_announced(page, 1)
+    page.evaluate("() => tthccDisplay.socket.io.engine.close()")  # the network drops
+    page.wait_for_function("() => tthccDisplay.connection !== 'connected'", timeout=5000)
+    page.evaluate("() => tthccDisplay.socket.disconnect()")  # …and stays down for a while
+    missed = call_next(live_server, 2)
+    page.evaluate("() => tthccDisplay.socket.connect()")
+    wait_shown(page, missed["number"], time.time())
+    log = wait_announced(page, 2)
+    assert [a["number"] for a in log] == [before["number"], missed["number"]]
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => tthccDisplay.announcementLog.length") == 2  # no repeat of before
+
+
 def test_zone_display_shows_and_says_only_its_counters(live_server, open_page):
     set_voice(live_server, repeat=1)
     sql(live_server, "UPDATE counters SET zone = 'A' WHERE number IN (1, 2)")

@@ -51,6 +51,8 @@ export class Announcer {
       for (const item of this.queue) if (item !== this.active) this.skip(item, "muted");
       this.queue = this.active ? [this.active] : [];
       if (this.current && this.current.stop) this.current.stop("muted");
+    } else {
+      this.context(); // unmuting is a click: the moment a browser lets audio start
     }
     this.onChange();
   }

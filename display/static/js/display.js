@@ -12,6 +12,7 @@ const state = new HallState(config.zone);
 const holdMs = Math.max(1, config.hold) * 1000;
 const FLASH_MS = Math.min(holdMs, 5000);
 const BUSY_HOLD_MS = 3000;
+const TICKER_VH_PER_S = 10; // scroll speed, in screen heights / 100 per second
 const WEEKDAYS = ["Chủ nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
 
 const $ = (id) => document.getElementById(id);
@@ -176,10 +177,11 @@ function renderCentre() {
   const notice = centre.notice || "";
   if ($("notice").textContent !== notice) {
     $("notice").textContent = notice;
-    // Constant reading speed whatever the length: about 6 characters a second.
-    $("notice").style.setProperty("--ticker-s", `${Math.max(20, notice.length / 6)}s`);
+    $("ticker").hidden = !notice;
+    // The same reading speed whatever the length (about 5 characters a second at 1080p).
+    const seconds = $("notice").scrollWidth / (TICKER_VH_PER_S * (window.innerHeight / 100));
+    $("notice").style.setProperty("--ticker-s", `${Math.max(12, seconds).toFixed(1)}s`);
   }
-  $("ticker").hidden = !notice;
 }
 
 function renderClock() {
