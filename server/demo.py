@@ -160,6 +160,7 @@ def load_demo(session: Session, *, issue_kiosk_token: bool = False) -> DemoResul
     created = centre is None
     if centre is None:
         centre = _create_centre(session)
+    __import__("server.demo_procedures").demo_procedures.seed_procedures(session, centre.id)
     kiosk = session.execute(
         select(Station).where(Station.centre_id == centre.id, Station.code == "KIOSK-1")
     ).scalar_one()

@@ -107,9 +107,29 @@ def init_api(app: Flask) -> Api:
         },
     )
     api = TthccApi(app)
-    from server.api import announcements, auth, centres, counters, tickets
+    from server.api import (
+        announcements,
+        auth,
+        calendar,
+        centres,
+        counters,
+        dossiers,
+        feedback,
+        procedures,
+        tickets,
+    )
 
-    for module in (auth, centres, counters, tickets, announcements):
+    for module in (
+        auth,
+        centres,
+        counters,
+        tickets,
+        announcements,
+        procedures,
+        calendar,
+        feedback,
+        dossiers,
+    ):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.register_error_handler(DomainError, domain_error_response)
     return api

@@ -11,6 +11,9 @@ from server.models.centre import (
     Service,
     Station,
 )
+from server.models.dossier import Dossier, DossierHandoff, DossierSequence
+from server.models.feedback import Feedback, FeedbackEvent
+from server.models.procedure import CalendarYear, Procedure
 from server.models.ticket import NumberSequence, PrintJob, Ticket, TicketEvent
 from server.models.user import ApiToken, Role, User
 
@@ -18,13 +21,20 @@ __all__ = [
     "Agency",
     "ApiToken",
     "Base",
+    "CalendarYear",
     "Centre",
     "Counter",
     "CounterService",
+    "Dossier",
+    "DossierHandoff",
+    "DossierSequence",
+    "Feedback",
+    "FeedbackEvent",
     "Field",
     "NumberSequence",
     "PrintJob",
     "PriorityCategory",
+    "Procedure",
     "Role",
     "Service",
     "Station",

@@ -1,0 +1,321 @@
+"""The procedure catalogue: search that ignores diacritics, views, and upsert by code
+(the demo loader and the administrator's JSON import use the same path)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from server.domain.textfold import fold, search_terms
+from server.models import Field, Procedure, Service
+from server.services.tickets import InvalidRequest, NotFound
+
+logger = logging.getLogger(__name__)
+
+#: Keys of a procedure in the import/export format (JSON objects, CSV columns).
+EXPORT_KEYS = (
+    "code",
+    "name",
+    "field_code",
+    "service_code",
+    "papers",
+    "fee_text",
+    "fee_amount",
+    "processing_days",
+    "same_day",
+    "cutoff_15h",
+    "processing_note",
+    "agency",
+    "result_place",
+    "legal_basis",
+    "position",
+    "active",
+)
+
+
+def searchable_text(code: str, name: str) -> str:
+    return fold(f"{code} {name}")
+
+
+def _like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_procedures(
+    session: Session,
+    centre_id: int,
+    *,
+    q: str | None = None,
+    field_id: int | None = None,
+    include_inactive: bool = False,
+    limit: int = 200,
+) -> list[Procedure]:
+    """Procedures of a centre whose folded code and name contain every word of `q`
+    ("dang ky khai sinh" finds "Đăng ký khai sinh"), in field and catalogue order."""
+    stmt = (
+        select(Procedure)
+        .join(Field, Field.id == Procedure.field_id)
+        .where(Procedure.centre_id == centre_id)
+        .options(selectinload(Procedure.field), selectinload(Procedure.service))
+        .order_by(Field.position, Procedure.position, Procedure.id)
+        .limit(limit)
+    )
+    if not include_inactive:
+        stmt = stmt.where(Procedure.active.is_(True))
+    if field_id is not None:
+        stmt = stmt.where(Procedure.field_id == field_id)
+    for term in search_terms(q or ""):
+        stmt = stmt.where(Procedure.search_text.like(f"%{_like_escape(term)}%", escape="\\"))
+    return list(session.execute(stmt).scalars())
+
+
+def get_procedure(session: Session, procedure_id: int) -> Procedure:
+    procedure = session.get(Procedure, procedure_id)
+    if procedure is None:
+        raise NotFound(
+            f"Không tìm thấy thủ tục số {procedure_id}.", f"procedure {procedure_id} not found"
+        )
+    return procedure
+
+
+def processing_text(procedure: Procedure) -> str:
+    """The legal processing time as posted: "Trong ngày" or "05 ngày làm việc"."""
+    if procedure.same_day or procedure.processing_days == 0:
+        text = "Trong ngày làm việc"
+        if procedure.cutoff_15h:
+            text += " (nhận sau 15 giờ: trả trong ngày làm việc tiếp theo)"
+        return text
+    return f"{procedure.processing_days:02d} ngày làm việc"
+
+
+def fee_display(procedure: Procedure) -> str:
+    if procedure.fee_text:
+        return procedure.fee_text
+    if procedure.fee_amount is None:
+        return ""
+    if procedure.fee_amount == 0:
+        return "Miễn phí"
+    return f"{procedure.fee_amount:,}".replace(",", ".") + " đồng"
+
+
+def procedure_view(procedure: Procedure) -> dict[str, Any]:
+    field = procedure.field
+    service = procedure.service
+    return {
+        "id": procedure.id,
+        "centre_id": procedure.centre_id,
+        "code": procedure.code,
+        "name": procedure.name,
+        "field_id": procedure.field_id,
+        "field_name": field.name if field else None,
+        "service_id": procedure.service_id,
+        "service_name": service.name if service else None,
+        "papers": list(procedure.papers or []),
+        "fee_text": fee_display(procedure),
+        "fee_amount": procedure.fee_amount,
+        "processing_days": procedure.processing_days,
+        "same_day": procedure.same_day,
+        "cutoff_15h": procedure.cutoff_15h,
+        "processing_text": processing_text(procedure),
+        "processing_note": procedure.processing_note,
+        "agency": procedure.agency,
+        "result_place": procedure.result_place,
+        "legal_basis": procedure.legal_basis,
+        "active": procedure.active,
+    }
+
+
+# --- import / export ----------------------------------------------------------------------
+
+
+def _papers(value: Any, where: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise InvalidRequest(
+            f"{where}: danh sách giấy tờ không hợp lệ.", f"{where}: papers must be a list"
+        )
+    papers = []
+    for i, paper in enumerate(value):
+        if isinstance(paper, str):
+            paper = {"name": paper}
+        if not isinstance(paper, dict) or not str(paper.get("name", "")).strip():
+            raise InvalidRequest(
+                f"{where}: giấy tờ thứ {i + 1} thiếu tên.", f"{where}: papers[{i}] needs a name"
+            )
+        try:
+            originals = int(paper.get("originals", 1))
+            copies = int(paper.get("copies", 0))
+        except (TypeError, ValueError):
+            raise InvalidRequest(
+                f"{where}: số bản của giấy tờ thứ {i + 1} không hợp lệ.",
+                f"{where}: papers[{i}] originals/copies must be integers",
+            ) from None
+        papers.append(
+            {
+                "name": str(paper["name"]).strip(),
+                "originals": originals,
+                "copies": copies,
+                "note": str(paper.get("note", "") or ""),
+            }
+        )
+    return papers
+
+
+def upsert_procedures(
+    session: Session, centre_id: int, items: Iterable[dict[str, Any]], *, now: datetime
+) -> tuple[int, int]:
+    """Create or update procedures by code (the import format, see EXPORT_KEYS).
+
+    Fields and services are named by their codes in this centre. Returns (created, updated).
+    """
+    fields = {
+        f.code: f
+        for f in session.execute(select(Field).where(Field.centre_id == centre_id)).scalars()
+    }
+    services = {
+        s.code: s
+        for s in session.execute(select(Service).where(Service.centre_id == centre_id)).scalars()
+    }
+    existing = {
+        p.code: p
+        for p in session.execute(
+            select(Procedure).where(Procedure.centre_id == centre_id)
+        ).scalars()
+    }
+    created = updated = 0
+    for index, item in enumerate(items):
+        code = str(item.get("code", "")).strip()
+        name = str(item.get("name", "")).strip()
+        where = f"thủ tục {code or index + 1}"
+        if not code or not name:
+            raise InvalidRequest(
+                f"{where}: cần mã và tên thủ tục.", f"item {index}: code and name are required"
+            )
+        field = fields.get(str(item.get("field_code", "")))
+        if field is None:
+            raise InvalidRequest(
+                f"{where}: không có lĩnh vực mã «{item.get('field_code')}».",
+                f"{code}: unknown field_code {item.get('field_code')!r}",
+            )
+        service_code = item.get("service_code")
+        service = services.get(str(service_code)) if service_code else None
+        if service_code and service is None:
+            raise InvalidRequest(
+                f"{where}: không có dịch vụ mã «{service_code}».",
+                f"{code}: unknown service_code {service_code!r}",
+            )
+        try:
+            days = int(item.get("processing_days", 0) or 0)
+            fee_amount = item.get("fee_amount")
+            fee_amount = None if fee_amount in (None, "") else int(fee_amount)
+        except (TypeError, ValueError):
+            raise InvalidRequest(
+                f"{where}: thời hạn hoặc lệ phí không phải là số.",
+                f"{code}: processing_days and fee_amount must be integers",
+            ) from None
+        if days < 0 or days > 365:
+            raise InvalidRequest(
+                f"{where}: thời hạn không hợp lệ.", f"{code}: processing_days out of range"
+            )
+        procedure = existing.get(code)
+        if procedure is None:
+            procedure = Procedure(centre_id=centre_id, code=code)
+            session.add(procedure)
+            existing[code] = procedure
+            created += 1
+        else:
+            updated += 1
+        procedure.name = name
+        procedure.search_text = searchable_text(code, name)
+        procedure.field_id = field.id
+        procedure.service_id = service.id if service else None
+        procedure.papers = _papers(item.get("papers", []), where)
+        procedure.fee_text = str(item.get("fee_text", "") or "")
+        procedure.fee_amount = fee_amount
+        procedure.processing_days = days
+        procedure.same_day = _flag(item.get("same_day", days == 0))
+        procedure.cutoff_15h = _flag(item.get("cutoff_15h", False))
+        procedure.processing_note = str(item.get("processing_note", "") or "")
+        procedure.agency = str(item.get("agency", "") or "")
+        procedure.result_place = str(item.get("result_place", "") or "")
+        procedure.legal_basis = str(item.get("legal_basis", "") or "")
+        procedure.position = int(item.get("position", index) or 0)
+        procedure.active = _flag(item.get("active", True))
+        procedure.updated_at = now
+    session.flush()
+    if created or updated:
+        logger.info("procedures of centre %s: %d created, %d updated", centre_id, created, updated)
+    return created, updated
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "có", "x"}
+    return bool(value)
+
+
+def export_procedures(session: Session, centre_id: int) -> list[dict[str, Any]]:
+    """Every procedure of the centre in the import format (round-trips)."""
+    rows = search_procedures(session, centre_id, include_inactive=True, limit=100_000)
+    return [
+        {
+            "code": p.code,
+            "name": p.name,
+            "field_code": p.field.code,
+            "service_code": p.service.code if p.service else None,
+            "papers": list(p.papers or []),
+            "fee_text": p.fee_text,
+            "fee_amount": p.fee_amount,
+            "processing_days": p.processing_days,
+            "same_day": p.same_day,
+            "cutoff_15h": p.cutoff_15h,
+            "processing_note": p.processing_note,
+            "agency": p.agency,
+            "result_place": p.result_place,
+            "legal_basis": p.legal_basis,
+            "position": p.position,
+            "active": p.active,
+        }
+        for p in rows
+    ]
+
+
+def export_csv(items: list[dict[str, Any]]) -> str:
+    """CSV (UTF-8, one row per procedure); papers as "name|originals|copies" joined by ";"."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=EXPORT_KEYS)
+    writer.writeheader()
+    for item in items:
+        row = dict(item)
+        row["papers"] = "; ".join(
+            f"{p['name']}|{p.get('originals', 1)}|{p.get('copies', 0)}" for p in item["papers"]
+        )
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def parse_csv(text: str) -> list[dict[str, Any]]:
+    """The inverse of export_csv (a province's list edited in a spreadsheet)."""
+    items = []
+    for row in csv.DictReader(io.StringIO(text)):
+        item: dict[str, Any] = {k: v for k, v in row.items() if k in EXPORT_KEYS}
+        papers = []
+        for part in (row.get("papers") or "").split(";"):
+            if part.strip():
+                name, *counts = (x.strip() for x in part.split("|"))
+                papers.append(
+                    {
+                        "name": name,
+                        "originals": counts[0] if counts else 1,
+                        "copies": counts[1] if len(counts) > 1 else 0,
+                    }
+                )
+        item["papers"] = papers
+        items.append(item)
+    return items
