@@ -359,14 +359,14 @@ def test_idle_returns_to_the_start_screen(live_server, browser):
     kiosk.wait_screen("services")
     started = time.monotonic()
     kiosk.wait_screen("fields", timeout=5_000)
-    assert time.monotonic() - started >= 1.2  # not before the menu's idle time
+    assert time.monotonic() - started >= 1.0  # not before the menu's idle time (1.5 s)
 
     kiosk.tap_field("Đất đai")
     kiosk.get_ticket_response()
     kiosk.wait_screen("result")
     started = time.monotonic()
     kiosk.wait_screen("fields", timeout=5_000)
-    assert 0.7 <= time.monotonic() - started < 4
+    assert 0.6 <= time.monotonic() - started < 6
     expect(kiosk.page.locator("#fields-grid .k-field")).not_to_have_count(0)
 
 
