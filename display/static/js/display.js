@@ -62,7 +62,8 @@ window.tthccDisplay = {
 
 function showCall(call, { flash }) {
   highlight.current = call;
-  highlight.shownAt = performance.now();
+  // A call shown from a snapshot is old news: the next live call replaces it at once.
+  highlight.shownAt = flash ? performance.now() : 0;
   const panel = $("now");
   $("now-number").textContent = call ? call.number : "—";
   $("now-counter").textContent = call ? call.counter_number : "";
