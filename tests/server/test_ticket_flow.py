@@ -237,3 +237,17 @@ def test_outbox_is_sent_after_commit_and_dropped_on_rollback(database, hall):
     assert sent == []
     with database.transaction() as s:
         assert s.execute(select(Ticket)).scalars().all()[-1].display_number == "1001"
+
+
+def test_waiting_counts_sent_after_a_requeue_include_the_ticket(database, hall):
+    sent: list = []
+    database.add_outbox_sink(lambda messages: sent.extend(messages))
+    first = issue(database, hall["a"], tick(0))
+    call(database, hall["c1"], tick(1))
+    with database.transaction() as s:
+        ops.mark_no_show(s, ticket_id=first[0], now=tick(2))
+    sent.clear()
+    with database.transaction() as s:
+        ops.requeue(s, ticket_id=first[0], now=tick(3))
+    queue = [m for m in sent if m.event == "queue.updated"][-1]
+    assert queue.payload["services"] == [{"id": hall["a"], "waiting": 1}]
