@@ -75,3 +75,6 @@ def ticket_qr(code: str) -> Response:
     response.cache_control.public = True
     response.cache_control.max_age = 3600
     return response
+
+
+from kiosk import dossiers, procedures  # noqa: E402, F401  (their routes are on this blueprint)

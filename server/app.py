@@ -53,6 +53,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(web_admin_bp)
     app.register_blueprint(kiosk_bp, url_prefix="/kiosk")
     app.register_blueprint(display_bp, url_prefix="/display")
+    app.register_blueprint(__import__("server.web_public").web_public.bp)
 
     socketio = SocketIO(
         app,

@@ -156,4 +156,3 @@ class WorkingDaysView(MethodView):
             "is_working_day": calendar.is_working_day(today),
             "next_working_day": calendar.next_working_day(today).isoformat(),
         }
-

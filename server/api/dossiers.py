@@ -89,8 +89,12 @@ class LookupQuery(BaseSchema):
     code = fields.String(
         required=True,
         validate=validate.Length(min=3, max=300),
-        metadata={"description": "The dossier code as typed or scanned from the slip's QR"},
+        metadata={
+            "description": "The dossier code as typed or scanned from the slip's QR; "
+            "or its short form YYMMDD-NNNN"
+        },
     )
+    centre_id = fields.Integer(load_default=None, metadata={"description": "For the short form"})
 
 
 def _user() -> User:
@@ -216,7 +220,7 @@ class LookupView(MethodView):
         where to collect, and — when the result is ready — the service to take a ticket
         for. No phone number; the name is shortened."""
         session = db().session
-        dossier = ops.find_by_code(session, args["code"])
+        dossier = ops.find_by_code(session, args["code"], centre_id=args["centre_id"])
         view = ops.dossier_view(dossier, today=_today(dossier.centre_id), public=True)
         view["result_service_id"] = None
         if dossier.status == DossierStatus.RESULT_READY.value:

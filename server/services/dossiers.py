@@ -255,13 +255,22 @@ def normalise_code(raw: str) -> str:
     return _CODE_CHARS.sub("", text).upper()
 
 
-def find_by_code(session: Session, raw: str) -> Dossier:
+_SHORT_CODE = re.compile(r"^\d{6}-\d{4,}$")
+
+
+def find_by_code(session: Session, raw: str, *, centre_id: int | None = None) -> Dossier:
+    """The dossier with this code. The short form `YYMMDD-NNNN` (what is quick to type on
+    a touchscreen) is accepted when it names exactly one dossier (of `centre_id`, if given)."""
     code = normalise_code(raw)
-    dossier = (
-        session.execute(select(Dossier).where(Dossier.code == code)).scalar_one_or_none()
-        if code
-        else None
-    )
+    dossier = None
+    if code:
+        dossier = session.execute(select(Dossier).where(Dossier.code == code)).scalar_one_or_none()
+    if dossier is None and _SHORT_CODE.match(code):
+        stmt = select(Dossier).where(Dossier.code.like(f"%-{code}"))
+        if centre_id is not None:
+            stmt = stmt.where(Dossier.centre_id == centre_id)
+        matches = session.execute(stmt.limit(2)).scalars().all()
+        dossier = matches[0] if len(matches) == 1 else None
     if dossier is None:
         raise NotFound(
             "Không tìm thấy hồ sơ với mã này. Quý khách vui lòng kiểm tra lại mã trên giấy hẹn.",
