@@ -92,6 +92,15 @@ class TicketCreate(BaseSchema):
         metadata={"description": "Priority category id (người cao tuổi, …); omit for normal"},
     )
     station_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    request_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{8,64}$"),
+        metadata={
+            "description": "Idempotency key chosen by the kiosk (8–64 of A-Z a-z 0-9 _ . : -): "
+            "repeating a request with the same key returns the same ticket"
+        },
+    )
 
 
 class TicketOut(BaseSchema):

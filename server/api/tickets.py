@@ -8,6 +8,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from server.api.schemas import TicketCreate, TicketListQuery, TicketOut, TransferRequest
 from server.api.security import actor_name, require_counter_operator, require_user
@@ -68,22 +69,29 @@ class TicketsView(MethodView):
         """Issue a ticket (the kiosk). The number comes from the service's range for today."""
         session = db().session
         config = current_app.config["TTHCC"]
-        issued = ops.issue_ticket(
-            session,
-            service_id=body["service_id"],
-            priority_category_id=body["priority_category"],
-            station_id=body["station_id"],
-            now=utcnow(),
-            actor=Actor(f"station:{body['station_id']}" if body["station_id"] else "kiosk"),
-            qr_base_url=config.public_url,
-        )
-        session.commit()
+        arguments = {
+            "service_id": body["service_id"],
+            "priority_category_id": body["priority_category"],
+            "station_id": body["station_id"],
+            "actor": Actor(f"station:{body['station_id']}" if body["station_id"] else "kiosk"),
+            "qr_base_url": config.public_url,
+            "request_id": body["request_id"],
+        }
+        try:
+            issued = ops.issue_ticket(session, now=utcnow(), **arguments)
+            session.commit()
+        except IntegrityError:
+            # The same request_id raced in from a second connection: return its ticket.
+            session.rollback()
+            if body["request_id"] is None:
+                raise
+            issued = ops.issue_ticket(session, now=utcnow(), **arguments)
         out = ticket_view(issued.ticket, timezone=issued.ticket.service.centre.timezone)
         out.update(
             waiting_ahead=issued.waiting_ahead,
             print_job_id=issued.print_job_id,
             print_status="pending" if issued.print_job_id else None,
-            print_reason=None,
+            print_reason="",
             allowed_actions=[a.value for a in allowed_actions(TicketStatus.WAITING)],
         )
         return out

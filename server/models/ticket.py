@@ -52,6 +52,8 @@ class Ticket(Base):
     cycle: Mapped[int] = mapped_column(Integer, default=0)
     display_number: Mapped[str] = mapped_column(String(12))
     public_code: Mapped[str] = mapped_column(String(32), unique=True)
+    #: The kiosk's idempotency key: a retried request returns the same ticket.
+    request_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     is_priority: Mapped[bool] = mapped_column(Boolean, default=False)
     priority_category_id: Mapped[int | None] = mapped_column(
         ForeignKey("priority_categories.id"), nullable=True

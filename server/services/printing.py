@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db import OutboxMessage, outbox
-from server.domain.clock import to_local
+from server.domain.clock import to_local, utcnow
 from server.models import Centre, Counter, CounterService, PrintJob, Station, Ticket
 from server.services import events
 
@@ -99,14 +99,35 @@ def reprint(session: Session, *, ticket_id: int, now: datetime) -> str | None:
     )
 
 
-def pending_jobs(session: Session, station_id: int) -> list[dict[str, Any]]:
-    """Jobs not yet acknowledged by the station, oldest first (re-sent on reconnect)."""
-    jobs = session.execute(
-        select(PrintJob)
-        .where(PrintJob.station_id == station_id, PrintJob.status == "pending")
-        .order_by(PrintJob.id)
-    ).scalars()
-    return [{"job_id": j.job_id, "printer": None, "ticket": j.payload} for j in jobs]
+#: A job not printed within this time is given up: by then the kiosk has shown the number
+#: on screen, and a ticket printed minutes later would only confuse the next citizen.
+PRINT_JOB_TTL = timedelta(seconds=60)
+
+
+def pending_jobs(
+    session: Session, station_id: int, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Jobs not yet acknowledged by the station, oldest first (re-sent on reconnect).
+
+    Jobs older than PRINT_JOB_TTL are marked failed ("expired") instead of being re-sent.
+    """
+    jobs = (
+        session.execute(
+            select(PrintJob)
+            .where(PrintJob.station_id == station_id, PrintJob.status == "pending")
+            .order_by(PrintJob.id)
+        )
+        .scalars()
+        .all()
+    )
+    now = now or utcnow()
+    fresh = []
+    for job in jobs:
+        if now - job.created_at > PRINT_JOB_TTL:
+            job.status, job.reason, job.acked_at = "failed", "expired", now
+        else:
+            fresh.append({"job_id": job.job_id, "printer": None, "ticket": job.payload})
+    return fresh
 
 
 def acknowledge(

@@ -265,8 +265,19 @@ def issue_ticket(
     station_id: int | None = None,
     actor: Actor = SYSTEM,
     qr_base_url: str = "",
+    request_id: str | None = None,
 ) -> IssuedTicket:
-    """Hand out the next number of the service's range for the centre's local day."""
+    """Hand out the next number of the service's range for the centre's local day.
+
+    With `request_id` (the kiosk's idempotency key) a repeated request returns the ticket
+    the first one created, so a lost response and a tap on "retry" never give two tickets.
+    """
+    if request_id is not None:
+        existing = session.execute(
+            select(Ticket).where(Ticket.request_id == request_id)
+        ).scalar_one_or_none()
+        if existing is not None:
+            return _already_issued(session, existing)
     row = session.execute(
         select(Service, Centre)
         .join(Centre, Centre.id == Service.centre_id)
@@ -317,6 +328,7 @@ def issue_ticket(
         "station_id": station.id if station else None,
         "call_count": 0,
         "transfer_count": 0,
+        "request_id": request_id,
     }
     # Issuing is the hottest write: a Core insert instead of the ORM's unit of work. The
     # returned Ticket is a detached copy for views and payloads; load it to change it.
@@ -344,6 +356,19 @@ def issue_ticket(
     _emit_ticket(session, events.TICKET_ISSUED, ticket, centre, waiting_ahead=waiting_ahead)
     _emit_queue(session, centre, now, counts)
     return IssuedTicket(ticket, waiting_ahead, print_job_id)
+
+
+def _already_issued(session: Session, ticket: Ticket) -> IssuedTicket:
+    from server.models import PrintJob
+
+    job_id = (
+        session.execute(
+            select(PrintJob.job_id).where(PrintJob.ticket_id == ticket.id).order_by(PrintJob.id)
+        )
+        .scalars()
+        .first()
+    )
+    return IssuedTicket(ticket, waiting_ahead_of(session, ticket), job_id)
 
 
 # --- calling ---------------------------------------------------------------------------

@@ -281,3 +281,13 @@ def test_todays_tickets_can_be_listed_by_status(client, demo, staff_token):
     assert listed.status_code == 200
     assert [t["id"] for t in listed.get_json()] == [first["id"]]
     assert client.get("/api/v1/tickets/today").status_code == 401
+
+
+def test_a_retried_ticket_request_returns_the_same_ticket(client, demo):
+    first = issue(client, 1, station_id=demo.kiosk_station_id, request_id="kiosk1-0001-abcd")
+    again = issue(client, 1, station_id=demo.kiosk_station_id, request_id="kiosk1-0001-abcd")
+    assert again["id"] == first["id"] and again["number"] == first["number"]
+    assert again["print_job_id"] == first["print_job_id"]
+    assert issue(client, 1, request_id="kiosk1-0002-abcd")["number"] == "1002"
+    bad = client.post("/api/v1/tickets", json={"service_id": 1, "request_id": "x"})
+    assert bad.status_code == 422 and "request_id" in bad.get_json()["message"]

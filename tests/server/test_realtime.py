@@ -100,7 +100,7 @@ def test_paper_out_is_reported_as_failed_and_the_ticket_survives(app, client, de
         "/api/v1/tickets", json={"service_id": 1, "station_id": demo.kiosk_station_id}
     ).get_json()
     agent = sio(app, "/station", auth={"token": demo.kiosk_token})
-    job = agent.get_received("/station")[0]["args"][0]
+    job = next(r for r in agent.get_received("/station") if r["name"] == "print.job")["args"][0]
     agent.emit(
         "print.ack",
         {"job_id": job["job_id"], "status": "failed", "reason": "paper out"},
@@ -126,3 +126,20 @@ def test_device_status_reaches_the_hall(app, demo):
     )
     events = [r["args"][0] for r in hall.get_received("/hall") if r["name"] == "device.status"]
     assert events and events[0]["state"] == "error" and events[0]["station"] == "KIOSK-1"
+
+
+def test_print_jobs_older_than_a_minute_are_not_printed_late(app, client, demo, database):
+    from datetime import timedelta
+
+    from server.models import PrintJob
+
+    ticket = client.post(
+        "/api/v1/tickets", json={"service_id": 1, "station_id": demo.kiosk_station_id}
+    ).get_json()
+    with database.transaction() as s:
+        job = s.query(PrintJob).one()
+        job.created_at = job.created_at - timedelta(minutes=5)
+    agent = sio(app, "/station", auth={"token": demo.kiosk_token})
+    assert [r for r in agent.get_received("/station") if r["name"] == "print.job"] == []
+    body = client.get(f"/api/v1/tickets/{ticket['id']}").get_json()
+    assert (body["print_status"], body["print_reason"]) == ("failed", "expired")

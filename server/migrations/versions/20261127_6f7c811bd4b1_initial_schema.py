@@ -263,6 +263,7 @@ def upgrade() -> None:
         sa.Column("cycle", sa.Integer(), nullable=False),
         sa.Column("display_number", sa.String(length=12), nullable=False),
         sa.Column("public_code", sa.String(length=32), nullable=False),
+        sa.Column("request_id", sa.String(length=64), nullable=True),
         sa.Column("is_priority", sa.Boolean(), nullable=False),
         sa.Column("priority_category_id", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -308,6 +309,7 @@ def upgrade() -> None:
             name=op.f("uq_tickets_issued_service_id_day_cycle_number"),
         ),
         sa.UniqueConstraint("public_code", name=op.f("uq_tickets_public_code")),
+        sa.UniqueConstraint("request_id", name=op.f("uq_tickets_request_id")),
     )
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.create_index(
