@@ -233,8 +233,10 @@ def test_call_to_screen_latency_over_many_calls(live_server, open_page, artifact
     # Each call of the burst gets its own time in the big panel: the rest wait their turn,
     # only the latest call of each counter (counter 1's 24 earlier calls are stale).
     waiting = page.evaluate("() => tthccDisplay.highlight.queue.map(c => c.counter_number)")
-    assert len(waiting) >= 4 and len(waiting) == len(set(waiting))
-    assert 1 not in waiting or waiting[0] == 1
+    assert len(waiting) >= 3 and waiting == [2, 3, 4, 5, 6, 7][-len(waiting) :]
+    if len(waiting) == 6:  # (a slow machine may already have moved on to counter 2)
+        # Counter 1's latest call replaced its earlier ones in the big panel straight away.
+        assert page.locator("#now-number").text_content() == ticket["number"]
 
 
 def test_two_calls_at_once_are_both_said_in_full_in_call_order(live_server, open_page):

@@ -83,8 +83,17 @@ function showCall(call, { flash }) {
 
 function queueHighlight(call) {
   // A counter that called again before its previous call had its turn has moved on: the
-  // earlier citizen is no longer expected there, so only its latest call waits.
+  // earlier citizen is no longer expected there, so only its latest call waits…
   highlight.queue = highlight.queue.filter((queued) => queued.counter_id !== call.counter_id);
+  const current = highlight.current;
+  if (current && highlight.shownAt && current.counter_id === call.counter_id) {
+    // …and if its previous call is the one on screen, the new one takes its place now,
+    // within the same time slot when others are waiting (a busy counter cannot hog it).
+    const slotStart = highlight.shownAt;
+    showCall(call, { flash: true });
+    if (highlight.queue.length) highlight.shownAt = slotStart;
+    return;
+  }
   highlight.queue.push(call);
   advanceHighlight();
 }
