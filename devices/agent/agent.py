@@ -70,6 +70,7 @@ class Agent:
         self._disconnected = threading.Event()
         self._connection_thread: threading.Thread | None = None
         self._connect_callbacks: list[Callable[[], None]] = []
+        self._handlers: dict[str, list[Callable[[Any], None]]] = {}
         self._statuses: dict[str, dict[str, Any]] = {}
         self._status_lock = threading.Lock()
         self._inflight: set[str] = set()
@@ -207,8 +208,24 @@ class Agent:
         self.emit(events.DEVICE_STATUS, payload)
 
     def on(self, event: str, handler: Callable[[Any], None]) -> None:
-        """Subscribe ``handler(payload)`` to a server event on ``/station``."""
-        self._sio.on(event, handler, namespace=events.NAMESPACE)
+        """Subscribe ``handler(payload)`` to a server event on ``/station``.
+
+        Several runners may follow the same event (python-socketio keeps one handler per
+        event, so the agent dispatches); a failing handler does not stop the others.
+        """
+        handlers = self._handlers.get(event)
+        if handlers is None:
+            handlers = self._handlers[event] = []
+
+            def dispatch(data: Any = None) -> None:
+                for subscriber in list(handlers):
+                    try:
+                        subscriber(data)
+                    except Exception:
+                        logger.exception("handler of %s failed", event)
+
+            self._sio.on(event, dispatch, namespace=events.NAMESPACE)
+        handlers.append(handler)
 
     def on_connect(self, callback: Callable[[], None]) -> None:
         """Call ``callback()`` after every (re)connection."""

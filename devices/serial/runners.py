@@ -5,30 +5,37 @@ registers one runner factory per config section:
 
 - ``[[ratingpads]]``: presses go into the durable spool first (``serial-spool.sqlite`` in
   the agent's spool dir), then a forwarder sends them in order as ``rating.submit``
-  calls, so a rating pressed while the server is unreachable arrives later, once.
+  calls, so a rating pressed while the server is unreachable arrives later, once. The
+  centre's pad size (3, 4 or 5 keys) comes from ``station.config`` and is remembered in
+  ``station-config.json`` for a start while the server is unreachable.
 - ``[[keypads]]``: each key is emitted at once as ``counter.command``. Not spooled on
   purpose: "call next" replayed ten minutes later would call a citizen who is not
   looking. A press while disconnected is logged and dropped.
 - ``[[ledboards]]``: ``counter.updated`` from the server shows the counter's current
-  ticket number (or blanks the board when there is none).
+  ticket number (or blanks the board when there is none); a refused keypad key
+  (``counter.result`` with ``ok: false``) shows the server's short text for a moment.
 
-The event names below are this module's proposal for the station protocol; the server
-side must accept them (see docs/devices.md, "Station events").
+The events are part of the station protocol (docs/station-protocol.md, docs/devices.md).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from devices.agent.runners import AgentContext, register_runner_factory
 from devices.config import StationConfig
+from devices.errors import DeviceError
 from devices.serial.codec import KeypadOperation
 from devices.serial.driver import CounterId, DeviceState, SerialDevice, StateCallback
 from devices.serial.factory import keypad_drivers, led_board_drivers, rating_pad_drivers
+from devices.serial.rating import SCALE_LEVELS, RatingScale
 from devices.spool import Forwarder, Spool, SpoolItem
 
 logger = logging.getLogger(__name__)
@@ -36,8 +43,13 @@ logger = logging.getLogger(__name__)
 RATING_SUBMIT = "rating.submit"  #: agent -> server, call; ack ``{"ok": bool, "message"}``
 COUNTER_COMMAND = "counter.command"  #: agent -> server, emit
 COUNTER_UPDATED = "counter.updated"  #: server -> agent, ``{"counter": {...}}``
+COUNTER_RESULT = "counter.result"  #: server -> agent, how a counter.command went
+STATION_CONFIG = "station.config"  #: server -> agent on connect, ``{"rating_scale": 5, …}``
 SPOOL_FILE = "serial-spool.sqlite"
+CONFIG_CACHE_FILE = "station-config.json"
 RATING_KIND = "rating"
+#: Seconds an LED board shows a refused keypad key before the number comes back.
+REFUSAL_SECONDS = 3.0
 
 
 def _reporter(ctx: AgentContext, kind: str) -> StateCallback:
@@ -95,6 +107,8 @@ def rating_pad_runners(config: StationConfig, ctx: AgentContext) -> list[SerialR
     if not config.ratingpads:
         return []
     spool = Spool(ctx.spool_dir / SPOOL_FILE)
+    cache = ctx.spool_dir / CONFIG_CACHE_FILE
+    scale = _Scale(_cached_scale(cache))
 
     def on_rating(counter_id: CounterId, raw_key: str, level: int, pressed_at: datetime) -> None:
         # Stored before anything else: the press is safe even if the agent dies now.
@@ -102,17 +116,25 @@ def rating_pad_runners(config: StationConfig, ctx: AgentContext) -> list[SerialR
             "counter_id": counter_id,
             "raw_key": raw_key,
             "level": level,
+            "scale": scale.levels,
             "pressed_at": pressed_at.isoformat(),
         }
         spool.put(RATING_KIND, payload)
 
     def send(item: SpoolItem) -> bool:
-        ack = ctx.call(RATING_SUBMIT, {"key": item.key, **item.payload})
-        if isinstance(ack, dict) and ack.get("ok") is False:
+        # sent_at lets the server correct pressed_at for a station clock that is off.
+        sent_at = datetime.now(UTC).isoformat()
+        ack = ctx.call(RATING_SUBMIT, {"key": item.key, **item.payload, "sent_at": sent_at})
+        if isinstance(ack, dict) and ack.get("ok") is True:
+            return True
+        if isinstance(ack, dict) and ack.get("ok") is False and not ack.get("retry"):
             # A permanent refusal (unknown counter…): retrying cannot help and would hold
             # back every rating behind it.
             logger.warning("server refused rating %s: %s", item.key, ack.get("message"))
-        return True
+            return True
+        # Not stored (a server error, or a server that does not know rating.submit):
+        # keep it and try again; a citizen's press is never dropped on a guess.
+        raise DeviceError(f"rating not stored: {ack!r}")
 
     forwarder = Forwarder(spool, send, name="rating-forwarder")
     ctx.on_connect(forwarder.wake)
@@ -122,8 +144,23 @@ def rating_pad_runners(config: StationConfig, ctx: AgentContext) -> list[SerialR
         spool.close()
 
     drivers = rating_pad_drivers(
-        config.ratingpads, on_rating=on_rating, on_state=_reporter(ctx, "ratingpad")
+        config.ratingpads,
+        on_rating=on_rating,
+        on_state=_reporter(ctx, "ratingpad"),
+        scale=scale.current,
     )
+
+    def on_station_config(data: Any) -> None:
+        levels = data.get("rating_scale") if isinstance(data, dict) else None
+        if levels not in SCALE_LEVELS or isinstance(levels, bool):
+            return
+        if scale.set(levels):
+            logger.info("rating pads: %d-key scale from the server", levels)
+            for driver in drivers:
+                driver.scale = scale.current
+        _write_cache(cache, {"rating_scale": levels})
+
+    ctx.on(STATION_CONFIG, on_station_config)
     return [
         SerialRunner(
             "ratingpads",
@@ -134,6 +171,41 @@ def rating_pad_runners(config: StationConfig, ctx: AgentContext) -> list[SerialR
             threads=lambda: forwarder.healthy,
         )
     ]
+
+
+class _Scale:
+    """The pads' scale, shared by the drivers and the payloads (the server may change it)."""
+
+    def __init__(self, levels: int) -> None:
+        self.current = RatingScale(levels)
+
+    @property
+    def levels(self) -> int:
+        return self.current.levels
+
+    def set(self, levels: int) -> bool:
+        if levels == self.current.levels:
+            return False
+        self.current = RatingScale(levels)
+        return True
+
+
+def _cached_scale(path: Path) -> int:
+    try:
+        levels = json.loads(path.read_text(encoding="utf-8")).get("rating_scale")
+    except (OSError, ValueError, AttributeError):
+        return 5
+    return levels if levels in SCALE_LEVELS and not isinstance(levels, bool) else 5
+
+
+def _write_cache(path: Path, data: dict[str, Any]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = path.with_name(f".{path.name}.tmp")
+        staging.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(staging, path)
+    except OSError as exc:
+        logger.warning("cannot remember the station config in %s: %s", path, exc)
 
 
 def keypad_runners(config: StationConfig, ctx: AgentContext) -> list[SerialRunner]:
@@ -159,19 +231,77 @@ def led_board_runners(config: StationConfig, ctx: AgentContext) -> list[SerialRu
     if not config.ledboards:
         return []
     drivers = led_board_drivers(config.ledboards, on_state=_reporter(ctx, "ledboard"))
+    boards = _Boards(drivers)
 
     def on_counter_updated(data: Any) -> None:
         counter = data.get("counter") if isinstance(data, dict) else None
         if not isinstance(counter, dict):
             return
         current = counter.get("current_ticket") or {}
-        text = str(current.get("number") or "")
-        for driver in drivers:
-            if counter.get("id") in driver.boards:
-                driver.show(counter["id"], text)  # I/O trouble shows in the device state
+        boards.show(counter.get("id"), str(current.get("number") or ""))
+
+    def on_counter_result(data: Any) -> None:
+        if not isinstance(data, dict) or data.get("ok") is not False:
+            return
+        text = data.get("board_text")
+        if isinstance(text, str) and text:
+            boards.flash(data.get("counter_id"), text, REFUSAL_SECONDS)
 
     ctx.on(COUNTER_UPDATED, on_counter_updated)
-    return [SerialRunner("ledboards", "ledboard", list(drivers))]
+    ctx.on(COUNTER_RESULT, on_counter_result)
+    return [SerialRunner("ledboards", "ledboard", list(drivers), on_close=boards.close)]
+
+
+class _Boards:
+    """The counters' LED boards: the number each should show, and short flashes."""
+
+    def __init__(self, drivers: list[Any]) -> None:
+        self._drivers = drivers
+        self._lock = threading.Lock()
+        self._texts: dict[Any, str] = {}
+        self._timers: dict[Any, threading.Timer] = {}
+
+    def _write(self, counter_id: Any, text: str) -> None:
+        for driver in self._drivers:
+            if counter_id in driver.boards:
+                driver.show(counter_id, text)  # I/O trouble shows in the device state
+
+    def show(self, counter_id: Any, text: str) -> None:
+        """The counter's number (or blank); cancels a flash in progress."""
+        with self._lock:
+            self._texts[counter_id] = text
+            timer = self._timers.pop(counter_id, None)
+            if timer is not None:
+                timer.cancel()
+            self._write(counter_id, text)
+
+    def flash(self, counter_id: Any, text: str, seconds: float) -> None:
+        """Show ``text`` for ``seconds``, then the counter's number again."""
+        if not any(counter_id in driver.boards for driver in self._drivers):
+            return
+        with self._lock:
+            previous = self._timers.pop(counter_id, None)
+            if previous is not None:
+                previous.cancel()
+            self._write(counter_id, text)
+            timer = threading.Timer(seconds, self._restore, args=(counter_id,))
+            timer.daemon = True
+            timer.name = f"ledboard-flash:{counter_id}"
+            self._timers[counter_id] = timer
+            timer.start()
+
+    def _restore(self, counter_id: Any) -> None:
+        with self._lock:
+            if self._timers.get(counter_id) is not threading.current_thread():
+                return  # a newer number or flash came meanwhile
+            del self._timers[counter_id]
+            self._write(counter_id, self._texts.get(counter_id, ""))
+
+    def close(self) -> None:
+        with self._lock:
+            for timer in self._timers.values():
+                timer.cancel()
+            self._timers.clear()
 
 
 register_runner_factory("ratingpads", rating_pad_runners)

@@ -280,3 +280,15 @@ def test_agent_command_explains_a_bad_config(tmp_path: Path) -> None:
     result = CliRunner().invoke(agent_command, [str(config)])
     assert result.exit_code == 1
     assert "server_url must be an http:// or https:// URL" in result.output
+
+
+def test_several_runners_may_follow_one_server_event(server, make_agent) -> None:
+    agent = make_agent(server.url)
+    seen: queue.Queue[tuple[str, Any]] = queue.Queue()
+    agent.on("counter.updated", lambda data: seen.put(("boards", data)))
+    agent.on("counter.updated", lambda data: 1 / 0)  # a broken handler stops no one
+    agent.on("counter.updated", lambda data: seen.put(("keypad", data)))
+    sid = server.connected.get(timeout=5)
+    server.sio.emit("counter.updated", {"counter": {"id": 1}}, to=sid, namespace=NS)
+    got = [seen.get(timeout=5), seen.get(timeout=5)]
+    assert got == [("boards", {"counter": {"id": 1}}), ("keypad", {"counter": {"id": 1}})]

@@ -115,7 +115,10 @@ def test_ratings_are_spooled_and_delivered_in_order_after_an_outage(tmp_path, ru
         )
         (runner,) = running(runners.rating_pad_runners(config, agent))
         assert runner.healthy
-        assert {s[0] for s in agent.statuses if s[2] == "ready"} == {"pad-q1", "pad-q2"}
+        # on_state runs just after the state changes: wait for the report, not the state.
+        assert wait_until(
+            lambda: {s[0] for s in agent.statuses if s[2] == "ready"} == {"pad-q1", "pad-q2"}
+        )
 
         bus.press("5")
         assert wait_until(lambda: len(agent.calls) == 1)
@@ -183,3 +186,86 @@ def test_no_devices_no_runners(tmp_path):
     assert runners.keypad_runners(config, agent) == []
     assert runners.led_board_runners(config, agent) == []
     assert not (tmp_path / "spool").exists()
+
+
+class ScriptedAgent(FakeAgent):
+    """A FakeAgent whose server answers rating.submit with the acks the test queues."""
+
+    def __init__(self, spool_dir: Path, acks: list[Any]) -> None:
+        super().__init__(spool_dir)
+        self.acks = acks
+
+    def call(self, event: str, payload: dict, timeout: float = 5.0) -> Any:
+        super().call(event, payload, timeout)
+        return self.acks.pop(0) if self.acks else {"ok": True}
+
+
+def test_only_a_stored_or_refused_rating_leaves_the_spool(tmp_path, running):
+    # Server error (retry), an old server without the handler (None), then stored; the
+    # next item is refused for good and not retried.
+    agent = ScriptedAgent(
+        tmp_path / "spool",
+        [{"ok": False, "retry": True, "message": "db down"}, None, {"ok": True}, {"ok": False}],
+    )
+    with PadSimulator(link=tmp_path / "pad") as pad:
+        config = station(tmp_path, ratingpads=(RatingPadConfig("pad", str(tmp_path / "pad"), 1),))
+        running(runners.rating_pad_runners(config, agent))
+        pad.press("4")
+        time.sleep(0.1)
+        for _ in range(2):  # skip the back-off
+            agent.reconnect()
+            time.sleep(0.05)
+        assert wait_until(lambda: len(agent.calls) == 3, 10)
+        pad.press("2")
+        assert wait_until(lambda: len(agent.calls) == 4)
+        spool = Spool(tmp_path / "spool" / runners.SPOOL_FILE)
+        try:
+            assert wait_until(lambda: spool.pending_count() == 0)
+        finally:
+            spool.close()
+        keys = [p["key"] for _, p in agent.calls]
+        assert keys[0] == keys[1] == keys[2] != keys[3]  # the same item until it was taken
+        first = agent.calls[0][1]
+        assert (first["level"], first["scale"]) == (4, 5) and "sent_at" in first
+
+
+def test_the_centres_scale_comes_from_the_server_and_is_remembered(tmp_path, running):
+    agent = FakeAgent(tmp_path / "spool")
+    with PadSimulator(link=tmp_path / "pad") as pad:
+        config = station(tmp_path, ratingpads=(RatingPadConfig("pad", str(tmp_path / "pad"), 1),))
+        running(runners.rating_pad_runners(config, agent))
+        agent.handlers[runners.STATION_CONFIG]({"rating_scale": 3, "station": "COUNTERS-1"})
+        pad.press("3")  # the most satisfied key of a 3-key pad: "Hài lòng"
+        pad.press("5")  # not on a 3-key pad: ignored
+        assert wait_until(lambda: len(agent.calls) == 1)
+        time.sleep(0.2)
+        assert [(p["raw_key"], p["level"], p["scale"]) for _, p in agent.calls] == [("3", 4, 3)]
+    # A restart while the server is unreachable keeps the 3-key scale.
+    again = FakeAgent(tmp_path / "spool")
+    with PadSimulator(link=tmp_path / "pad2") as pad:
+        config = station(tmp_path, ratingpads=(RatingPadConfig("pad", str(tmp_path / "pad2"), 1),))
+        running(runners.rating_pad_runners(config, again))
+        pad.press("2")
+        assert wait_until(lambda: len(again.calls) == 1)
+        assert again.calls[0][1]["level"] == 3
+
+
+def test_a_refused_keypad_key_flashes_on_the_board_then_the_number_returns(
+    tmp_path, running, monkeypatch
+):
+    monkeypatch.setattr(runners, "REFUSAL_SECONDS", 0.3)
+    agent = FakeAgent(tmp_path / "spool")
+    with LedBoardSimulator(link=tmp_path / "led") as led:
+        config = station(tmp_path, ledboards=(LedBoardConfig("led-q1", str(tmp_path / "led"), 1),))
+        running(runners.led_board_runners(config, agent))
+        agent.handlers[runners.COUNTER_UPDATED](
+            {"counter": {"id": 1, "current_ticket": {"number": "1001"}}}
+        )
+        assert led.wait_for_text(1, "1001", WAIT)
+        result = agent.handlers[runners.COUNTER_RESULT]
+        result({"ok": True, "counter_id": 1})  # success: the number comes by counter.updated
+        result({"ok": False, "counter_id": 9, "board_text": "Hết số"})  # not our board
+        result({"ok": False, "counter_id": 1, "board_text": "Hết số"})
+        assert led.wait_for_text(1, "Het so", WAIT)
+        assert led.wait_for_text(1, "1001", WAIT)
+        assert [text for _, text in led.frames] == ["1001", "Het so", "1001"]
