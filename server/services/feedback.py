@@ -330,8 +330,8 @@ def open_case_for_low_rating(
     Call it from the ratings service, in the same transaction, when the rating it just
     recorded is at the lowest level (e.g. on `rating.recorded`). It reads these attributes
     of `rating` (missing ones are taken from the ticket when possible): `id`, `centre_id`,
-    `ticket_id`, `counter_id`, `staff_id`, and the time `recorded_at` / `created_at` /
-    `at`. Idempotent: a second call for the same rating returns the existing case.
+    `ticket_id`, `counter_id`, `staff_id`, and the time `now` (else `pressed_at`,
+    `received_at`, `recorded_at`, `created_at` or `at`). Idempotent: a second call for the same rating returns the existing case.
     """
     rating_id = getattr(rating, "id", None)
     if rating_id is not None:
@@ -348,11 +348,13 @@ def open_case_for_low_rating(
         return None
     counter_id = getattr(rating, "counter_id", None) or (ticket.counter_id if ticket else None)
     staff_id = getattr(rating, "staff_id", None) or (ticket.staff_id if ticket else None)
-    moment = (
-        now
-        or getattr(rating, "recorded_at", None)
-        or getattr(rating, "created_at", None)
-        or getattr(rating, "at", None)
+    moment = now or next(
+        (
+            value
+            for name in ("pressed_at", "received_at", "recorded_at", "created_at", "at")
+            if (value := getattr(rating, name, None)) is not None
+        ),
+        None,
     )
     if moment is None:
         from server.domain.clock import utcnow
