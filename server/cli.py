@@ -62,33 +62,58 @@ def _demo_agent_config_path(config: Config) -> Path:
     return config.instance_path / "demo" / "kiosk-agent.toml"
 
 
+def _demo_counters_config_path(config: Config) -> Path:
+    return config.instance_path / "demo" / "counters-agent.toml"
+
+
 def _load_demo(config: Config) -> None:
-    from server.demo import load_demo, write_agent_config
+    """Load the demo and make sure both demo agent configs hold a valid token.
+
+    Tokens are checked, issued and written while the demo lock is held (same
+    transaction), so concurrent runs leave the files and the database agreeing.
+    """
+    from server.demo import load_demo, write_agent_config, write_counters_agent_config
     from server.migrate import upgrade
-    from server.models import Station
-    from server.services.auth import station_for_token
+    from server.services.auth import issue_station_token, station_for_token
 
     database = _db()
     upgrade(database.engine)
-    agent_path = _demo_agent_config_path(config)
+    kiosk_path = _demo_agent_config_path(config)
+    counters_path = _demo_counters_config_path(config)
+    server_url = f"http://127.0.0.1:{os.environ.get('TTHCC_PORT', '8000')}"
+
+    def needs_token(session, path: Path, station_id: int | None) -> bool:
+        token = _read_token(path)
+        station = station_for_token(session, token) if token else None
+        return station is None or station.id != station_id
+
     with database.transaction() as session:
-        token = _read_token(agent_path)
-        valid = token is not None and station_for_token(session, token) is not None
-        result = load_demo(session, issue_kiosk_token=not valid)
-        station = session.get(Station, result.kiosk_station_id)
-        del station
-    if result.kiosk_token:
-        port = os.environ.get("TTHCC_PORT", "8000")
-        write_agent_config(
-            agent_path,
-            server_url=f"http://127.0.0.1:{port}",
-            token=result.kiosk_token,
-            printed_dir=config.instance_path / "printed",
-            spool_dir=config.instance_path / "demo" / "kiosk-spool",
-        )
+        result = load_demo(session)  # takes the demo lock
+        from server.models import Station
+
+        if needs_token(session, kiosk_path, result.kiosk_station_id):
+            write_agent_config(
+                kiosk_path,
+                server_url=server_url,
+                token=issue_station_token(session, session.get(Station, result.kiosk_station_id)),
+                printed_dir=config.instance_path / "printed",
+                spool_dir=config.instance_path / "demo" / "kiosk-spool",
+            )
+        if result.counters_station_id is not None and needs_token(
+            session, counters_path, result.counters_station_id
+        ):
+            write_counters_agent_config(
+                counters_path,
+                server_url=server_url,
+                token=issue_station_token(
+                    session, session.get(Station, result.counters_station_id)
+                ),
+                spool_dir=config.instance_path / "demo" / "counters-spool",
+                counters=result.counters,
+            )
     click.echo(
         ("created" if result.created else "already present")
-        + f": demo centre id {result.centre_id}; kiosk agent config {agent_path}"
+        + f": demo centre id {result.centre_id}; agent configs {kiosk_path}, {counters_path}"
     )
 
 
@@ -197,10 +222,18 @@ def station_revoke(code: str, centre_code: str | None) -> None:
 @cli.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--no-agent", is_flag=True, help="Don't start the demo kiosk's station agent.")
+@click.option(
+    "--no-agent", is_flag=True, help="Don't start the demo stations' agents and simulators."
+)
 @click.option("--no-demo", is_flag=True, help="Don't load the demo centre into an empty database.")
 def run_command(host: str, port: int, no_agent: bool, no_demo: bool) -> None:
-    """Serve everything: migrate, load the demo if empty, start gunicorn and the demo agent."""
+    """Serve everything: migrate, load the demo if empty, start gunicorn and the demo agents.
+
+    With the demo: the kiosk station's agent (simulated printer), and the counters
+    station's simulated rating pads, LED boards and keypad (`tthcc sim hall`) with its
+    agent. Press a rating key from a shell: `echo 5 > var/dev/ratingpad-1.ctl`.
+    """
+    from server.demo import DEMO_CENTRE_CODE
     from server.migrate import upgrade
     from server.models import Centre
 
@@ -208,16 +241,21 @@ def run_command(host: str, port: int, no_agent: bool, no_demo: bool) -> None:
     database = _db()
     upgrade(database.engine)
     with database.transaction() as session:
-        empty = session.execute(select(Centre.id).limit(1)).first() is None
+        codes = set(session.execute(select(Centre.code)).scalars())
     os.environ["TTHCC_PORT"] = str(port)
-    if empty and not no_demo:
-        _load_demo(config)
+    if not no_demo and (not codes or DEMO_CENTRE_CODE in codes):
+        _load_demo(config)  # idempotent: also renews a demo agent's token that stopped working
+    sim_dir = Path(os.environ.get("TTHCC_SIM_DIR") or config.instance_path / "dev")
     env = dict(
         os.environ,
         TTHCC_INSTANCE_PATH=str(config.instance_path),
         TTHCC_DATABASE_URL=config.database_url,
         TTHCC_PUBLIC_URL=os.environ.get("TTHCC_PUBLIC_URL", f"http://{host}:{port}"),
+        TTHCC_SIM_DIR=str(sim_dir.resolve()),
     )
+    # The agents reach this server whatever port an earlier `tthcc demo` wrote down.
+    local = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)
+    agent_env = dict(env, TTHCC_AGENT_SERVER_URL=f"http://{local}:{port}")
     procs: list[subprocess.Popen] = [
         subprocess.Popen(
             [
@@ -240,15 +278,52 @@ def run_command(host: str, port: int, no_agent: bool, no_demo: bool) -> None:
             env=env,
         )
     ]
-    agent_config = _demo_agent_config_path(config)
-    if not no_agent and agent_config.exists():
+    tthcc = [sys.executable, "-m", "server.cli"]
+    kiosk_config = _demo_agent_config_path(config)
+    counters_config = _demo_counters_config_path(config)
+    if not no_agent and kiosk_config.exists():
+        procs.append(subprocess.Popen([*tthcc, "agent", str(kiosk_config)], env=agent_env))
+    if not no_agent and counters_config.exists():
+        # Simulators first: the agent then finds every port at its first attempt.
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-m", "server.cli", "agent", str(agent_config)], env=env
+                [*tthcc, "sim", "hall", "--no-stdin", str(counters_config)],
+                env=env,
+                stdin=subprocess.DEVNULL,
             )
         )
+        _wait_for_simulators(counters_config, sim_dir, procs[-1])
+        procs.append(subprocess.Popen([*tthcc, "agent", str(counters_config)], env=agent_env))
     click.echo(f"TTHCC is running on http://{host}:{port}/ (Ctrl+C to stop)")
+    if not no_agent and counters_config.exists():
+        click.echo(
+            f"Simulated devices in {sim_dir}: press a rating key with "
+            f"`echo 5 > {sim_dir}/ratingpad-1.ctl`, call the next ticket at counter 1 with "
+            f'`echo N > {sim_dir}/keypad-1.ctl` (see README, "Try the devices").'
+        )
     _supervise(procs)
+
+
+def _wait_for_simulators(
+    config_path: Path, sim_dir: Path, hall: subprocess.Popen, timeout: float = 10.0
+) -> None:
+    """Wait until the hall has plugged in every pty-sim: port of the config."""
+    from devices.config import ConfigError, load_config
+    from devices.serial.simhall import sim_name
+
+    try:
+        station = load_config(config_path, env={})
+    except ConfigError as exc:
+        logger.warning("%s", exc)
+        return
+    entries = (*station.ratingpads, *station.keypads, *station.ledboards)
+    names = {name for name in (sim_name(e.url) for e in entries) if name}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and hall.poll() is None:
+        if all((sim_dir / name).is_symlink() for name in names):
+            return
+        time.sleep(0.05)
+    logger.warning("simulated devices not ready after %.0f s; the agent will keep trying", timeout)
 
 
 def _supervise(procs: list[subprocess.Popen]) -> None:
@@ -290,6 +365,7 @@ def _mount_device_commands() -> None:
 
     for module, names in (
         ("devices.printing.cli", {"printer": "printer_sim_command"}),
+        ("devices.serial.simhall", {"hall": "hall_command"}),
         (
             "devices.serial.cli",
             {

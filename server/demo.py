@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from server.services.auth import create_user, issue_station_token
 logger = logging.getLogger(__name__)
 
 DEMO_CENTRE_CODE = "BN-KINHBAC"
+#: The station of the counters' devices: rating pads, LED boards, a call keypad.
+COUNTERS_STATION_CODE = "COUNTERS-1"
 DEMO_LOCK_KEY = 7_270_002
 
 FIELDS = [
@@ -143,6 +146,10 @@ class DemoResult:
     created: bool
     kiosk_station_id: int
     kiosk_token: str | None
+    counters_station_id: int | None = None
+    counters_token: str | None = None
+    #: (counter id, counter number) of every demo counter, by number.
+    counters: tuple[tuple[int, int], ...] = ()
 
 
 def _lock(session: Session) -> None:
@@ -151,8 +158,14 @@ def _lock(session: Session) -> None:
         session.execute(text(f"SELECT pg_advisory_xact_lock({DEMO_LOCK_KEY})"))
 
 
-def load_demo(session: Session, *, issue_kiosk_token: bool = False) -> DemoResult:
-    """Create the demo centre if absent; return its ids. Never duplicates anything."""
+def load_demo(
+    session: Session, *, issue_kiosk_token: bool = False, issue_counters_token: bool = False
+) -> DemoResult:
+    """Create the demo centre if absent; return its ids. Never duplicates anything.
+
+    Holds the demo lock until the transaction ends, so a caller may check and (re)issue
+    the stations' tokens and write their agent configs race-free in the same transaction.
+    """
     _lock(session)
     centre = session.execute(
         select(Centre).where(Centre.code == DEMO_CENTRE_CODE)
@@ -161,11 +174,28 @@ def load_demo(session: Session, *, issue_kiosk_token: bool = False) -> DemoResul
     if centre is None:
         centre = _create_centre(session)
     __import__("server.demo_procedures").demo_procedures.seed_procedures(session, centre.id)
-    kiosk = session.execute(
-        select(Station).where(Station.centre_id == centre.id, Station.code == "KIOSK-1")
+    kiosk = _station(session, centre, "KIOSK-1")
+    counters_station = _station(session, centre, COUNTERS_STATION_CODE)
+    counters = session.execute(
+        select(Counter.id, Counter.number)
+        .where(Counter.centre_id == centre.id)
+        .order_by(Counter.number)
+    ).all()
+    return DemoResult(
+        centre.id,
+        created,
+        kiosk.id,
+        issue_station_token(session, kiosk) if issue_kiosk_token else None,
+        counters_station.id,
+        issue_station_token(session, counters_station) if issue_counters_token else None,
+        tuple((counter_id, number) for counter_id, number in counters),
+    )
+
+
+def _station(session: Session, centre: Centre, code: str) -> Station:
+    return session.execute(
+        select(Station).where(Station.centre_id == centre.id, Station.code == code)
     ).scalar_one()
-    token = issue_station_token(session, kiosk) if issue_kiosk_token else None
-    return DemoResult(centre.id, created, kiosk.id, token)
 
 
 def _create_centre(session: Session) -> Centre:
@@ -261,7 +291,7 @@ def _create_centre(session: Session) -> Centre:
             ),
             Station(
                 centre_id=centre.id,
-                code="COUNTERS-1",
+                code=COUNTERS_STATION_CODE,
                 kind="counter",
                 name="Thiết bị các quầy (bàn phím đánh giá, bảng LED)",
             ),
@@ -276,8 +306,7 @@ def write_agent_config(
     path: Path, *, server_url: str, token: str, printed_dir: Path, spool_dir: Path
 ) -> None:
     """The demo kiosk station's agent config: a simulated printer writing into a folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
+    text = (
         "# Demo kiosk station: written by `tthcc demo`, regenerated with a fresh token.\n"
         f'server_url = "{server_url}"\n'
         f'station_token = "{token}"\n'
@@ -286,7 +315,69 @@ def write_agent_config(
         'name = "kiosk-printer"\n'
         f'url = "sim://{printed_dir}"\n'
         'mode = "text"\n'
-        "default = true\n",
-        encoding="utf-8",
+        "default = true\n"
     )
-    path.chmod(0o600)
+    _write_private(path, text)
+
+
+def write_counters_agent_config(
+    path: Path,
+    *,
+    server_url: str,
+    token: str,
+    spool_dir: Path,
+    counters: tuple[tuple[int, int], ...],
+    keypad_counters: tuple[int, ...] = (1,),
+) -> None:
+    """The demo counters station's agent config, every device a simulator (pty-sim:NAME).
+
+    One rating pad per counter on a port of its own (``ratingpad-N``), every counter's
+    LED board on one RS-485 bus (``ledboards``, address = counter number), and a call
+    keypad at counter 1 (``keypad-1``). ``tthcc sim hall`` plugs them all in, with a
+    control FIFO each: ``echo 5 > var/dev/ratingpad-1.ctl``.
+    """
+    lines = [
+        "# Demo counters station: written by `tthcc demo`, regenerated with a fresh token.",
+        "# Every device is simulated: `tthcc sim hall THIS_FILE` (started by `tthcc run`)",
+        "# plugs them in; press keys with `echo 5 > var/dev/ratingpad-1.ctl` (docs/devices.md).",
+        f'server_url = "{server_url}"',
+        f'station_token = "{token}"',
+        f'spool_dir = "{spool_dir}"',
+    ]
+    for counter_id, number in counters:
+        lines += [
+            "",
+            "[[ratingpads]]",
+            f'name = "ratingpad-{number}"',
+            f'url = "pty-sim:ratingpad-{number}"',
+            f"counter_id = {counter_id}",
+        ]
+    for counter_id, number in counters:
+        lines += [
+            "",
+            "[[ledboards]]",
+            f'name = "ledboard-{number}"',
+            'url = "pty-sim:ledboards"',
+            f"counter_id = {counter_id}",
+            f"address = {number}",
+        ]
+    for counter_id, number in counters:
+        if number in keypad_counters:
+            lines += [
+                "",
+                "[[keypads]]",
+                f'name = "keypad-{number}"',
+                f'url = "pty-sim:keypad-{number}"',
+                f"counter_id = {counter_id}",
+            ]
+    _write_private(path, "\n".join(lines) + "\n")
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Replace ``path`` atomically with a file only its owner reads (it holds a token)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(staging, path)
