@@ -1,0 +1,432 @@
+"""Periodic reports computed from the ``ticket_events`` trail (and ratings, when present).
+
+One narrow query folds a period's events into one row per ticket (issue time, first call,
+start, finish, and who/where each happened) with conditional aggregates; Python then
+attributes each ticket's figures to the group asked for (centre, field, service, counter,
+staff, agency or day) and computes means and percentiles. Tickets live within one local
+day, so a period made of whole local days holds every event of its tickets.
+
+Figures per group: issued, served, no-show, transferred; waiting time (issue → first call)
+and service time (start, or the last call when nobody pressed start, → finish) as mean,
+median and p90 in seconds; ratings by level, mean level and the satisfaction index
+(share of "satisfied" and "very satisfied", in %). Plus the hour × weekday heat map of
+arrivals. Which column counts what is written out in docs/reports.md.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from server.domain.clock import local_day, utcnow
+from server.models import Agency, Centre, Counter, Field, Service, User
+from server.services.report_facts import epoch, ticket_rows
+from server.services.tickets import InvalidRequest
+
+PERIOD_KINDS = ("day", "week", "month", "quarter", "year", "range")
+DIMENSIONS = ("centre", "field", "service", "counter", "staff", "agency", "day")
+DIMENSION_VI = {
+    "centre": "Trung tâm",
+    "field": "Lĩnh vực",
+    "service": "Dịch vụ",
+    "counter": "Quầy",
+    "staff": "Cán bộ",
+    "agency": "Cơ quan cử đến",
+    "day": "Ngày",
+}
+#: Rating levels, best first, as the ministries' 5-level survey names them.
+RATING_LEVELS_VI = {
+    5: "Rất hài lòng",
+    4: "Hài lòng",
+    3: "Bình thường",
+    2: "Không hài lòng",
+    1: "Rất không hài lòng",
+}
+#: Levels counted as satisfied in the satisfaction index.
+SATISFIED_LEVELS = (4, 5)
+#: Largest allowed range for a report, in days (years of data stay answerable).
+MAX_RANGE_DAYS = 3 * 366 + 1
+
+
+# --- periods ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole local days, `start` to `end` inclusive."""
+
+    kind: str
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def label_vi(self) -> str:
+        fmt = "%d/%m/%Y"
+        if self.kind == "day":
+            return f"Ngày {self.start.strftime(fmt)}"
+        if self.kind == "month":
+            return f"Tháng {self.start.month}/{self.start.year}"
+        if self.kind == "quarter":
+            return f"Quý {(self.start.month - 1) // 3 + 1}/{self.start.year}"
+        if self.kind == "year":
+            return f"Năm {self.start.year}"
+        return f"Từ {self.start.strftime(fmt)} đến {self.end.strftime(fmt)}"
+
+    def utc_bounds(self, timezone: str) -> tuple[datetime, datetime]:
+        tz = ZoneInfo(timezone)
+        lo = datetime.combine(self.start, time(0), tzinfo=tz).astimezone(UTC)
+        hi = datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+        return lo, hi
+
+
+def period_for(kind: str, anchor: date, end: date | None = None) -> Period:
+    """The day, ISO week, month, quarter or year holding `anchor`; or `anchor`..`end`."""
+    if kind == "day":
+        return Period(kind, anchor, anchor)
+    if kind == "week":
+        start = anchor - timedelta(days=anchor.weekday())
+        return Period(kind, start, start + timedelta(days=6))
+    if kind == "month":
+        last = calendar.monthrange(anchor.year, anchor.month)[1]
+        return Period(kind, anchor.replace(day=1), anchor.replace(day=last))
+    if kind == "quarter":
+        first_month = (anchor.month - 1) // 3 * 3 + 1
+        start = date(anchor.year, first_month, 1)
+        last_month = first_month + 2
+        return Period(
+            kind,
+            start,
+            date(anchor.year, last_month, calendar.monthrange(anchor.year, last_month)[1]),
+        )
+    if kind == "year":
+        return Period(kind, date(anchor.year, 1, 1), date(anchor.year, 12, 31))
+    if kind == "range":
+        if end is None or end < anchor:
+            raise InvalidRequest(
+                "Khoảng thời gian không hợp lệ: ngày kết thúc phải sau ngày bắt đầu.",
+                "invalid range: `to` must be on or after `from`",
+            )
+        if (end - anchor).days + 1 > MAX_RANGE_DAYS:
+            raise InvalidRequest(
+                "Khoảng thời gian quá dài (tối đa 3 năm).", "range too long (3 years at most)"
+            )
+        return Period(kind, anchor, end)
+    raise InvalidRequest(f"Kỳ báo cáo «{kind}» không hợp lệ.", f"unknown period {kind!r}")
+
+
+# --- statistics ------------------------------------------------------------------------
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (PostgreSQL's percentile_cont)."""
+    if not sorted_values:
+        return None
+    pos = (len(sorted_values) - 1) * q
+    lo = int(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def duration_stats(values: Iterable[float]) -> dict[str, float | None]:
+    ordered = sorted(values)
+    return {
+        "count": len(ordered),
+        "mean": sum(ordered) / len(ordered) if ordered else None,
+        "median": percentile(ordered, 0.5),
+        "p90": percentile(ordered, 0.9),
+    }
+
+
+def satisfaction(levels: dict[int, int]) -> dict[str, Any]:
+    total = sum(levels.values())
+    satisfied = sum(levels.get(level, 0) for level in SATISFIED_LEVELS)
+    return {
+        "ratings": {str(level): levels.get(level, 0) for level in RATING_LEVELS_VI},
+        "ratings_total": total,
+        "rating_mean": sum(k * v for k, v in levels.items()) / total if total else None,
+        "satisfaction_index": round(100.0 * satisfied / total, 1) if total else None,
+    }
+
+
+@dataclass
+class Tally:
+    """Running figures of one group."""
+
+    issued: int = 0
+    served: int = 0
+    no_show: int = 0
+    transferred: int = 0
+    waits: list[float] = field(default_factory=list)
+    services: list[float] = field(default_factory=list)
+    levels: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+
+    def figures(self) -> dict[str, Any]:
+        wait, serve = duration_stats(self.waits), duration_stats(self.services)
+        return {
+            "issued": self.issued,
+            "served": self.served,
+            "no_show": self.no_show,
+            "transferred": self.transferred,
+            "wait_mean": wait["mean"],
+            "wait_median": wait["median"],
+            "wait_p90": wait["p90"],
+            "service_mean": serve["mean"],
+            "service_median": serve["median"],
+            "service_p90": serve["p90"],
+            **satisfaction(self.levels),
+        }
+
+
+# --- ratings (another part of the system; optional) ----------------------------------
+
+
+def _rating_model() -> Any | None:
+    try:
+        from server.models.rating import Rating
+    except ImportError:
+        return None
+    return Rating
+
+
+def ratings_available(session: Session) -> bool:
+    """Ratings come from another part of the system: report them only once the table exists."""
+    model = _rating_model()
+    if model is None:
+        return False
+    bind = session.get_bind()
+    if bind.url in _HAS_RATINGS:
+        return True
+    # Inspect through the session's own connection: a second SQLite connection would wait
+    # for the write lock this transaction holds.
+    found = inspect(session.connection()).has_table(model.__tablename__)
+    if found:
+        _HAS_RATINGS.add(bind.url)
+    return found
+
+
+_HAS_RATINGS: set[Any] = set()
+
+
+def counted_ratings(Rating: Any, centre_ids: Sequence[int], lo: datetime, hi: datetime) -> list:
+    """Conditions of the ratings that count: the overall criterion, not replaced by a later
+    press, pressed in [lo, hi)."""
+    return [
+        Rating.centre_id.in_(list(centre_ids)),
+        Rating.pressed_at >= lo,
+        Rating.pressed_at < hi,
+        Rating.replaced_by_id.is_(None),
+        Rating.criterion == "overall",
+    ]
+
+
+def rating_rows(
+    session: Session, centre_ids: Sequence[int], lo: datetime, hi: datetime
+) -> list[Any]:
+    """(level, centre, service, counter, staff, pressed_at epoch) of the period's ratings."""
+    if not ratings_available(session):
+        return []
+    Rating = _rating_model()
+    stmt = select(
+        Rating.level,
+        Rating.centre_id,
+        Rating.service_id,
+        Rating.counter_id,
+        Rating.staff_id,
+        epoch(session, Rating.pressed_at),
+    ).where(*counted_ratings(Rating, centre_ids, lo, hi))
+    return session.execute(stmt).all()
+
+
+# --- building a report -----------------------------------------------------------------
+
+
+@dataclass
+class Labels:
+    """Names of the rows a report may group by, and the maps field/agency are read through."""
+
+    centres: dict[int, str]
+    services: dict[int, str]
+    service_field: dict[int, int]
+    fields: dict[int, str]
+    counters: dict[int, str]
+    staff: dict[int, str]
+    staff_agency: dict[int, int | None]
+    agencies: dict[int, str]
+
+    @classmethod
+    def load(cls, session: Session, centre_ids: Sequence[int]) -> Labels:
+        ids = list(centre_ids)
+        services = session.execute(
+            select(Service.id, Service.name, Service.field_id).where(Service.centre_id.in_(ids))
+        ).all()
+        users = session.execute(
+            select(User.id, User.full_name, User.username, User.agency_id)
+        ).all()
+        return cls(
+            centres=dict(
+                session.execute(select(Centre.id, Centre.name).where(Centre.id.in_(ids))).all()
+            ),
+            services={s.id: s.name for s in services},
+            service_field={s.id: s.field_id for s in services},
+            fields=dict(
+                session.execute(select(Field.id, Field.name).where(Field.centre_id.in_(ids))).all()
+            ),
+            counters={
+                c.id: c.name or f"Quầy {c.number}"
+                for c in session.execute(
+                    select(Counter.id, Counter.name, Counter.number).where(
+                        Counter.centre_id.in_(ids)
+                    )
+                )
+            },
+            staff={u.id: u.full_name or u.username for u in users},
+            staff_agency={u.id: u.agency_id for u in users},
+            agencies=dict(
+                session.execute(
+                    select(Agency.id, Agency.name).where(Agency.centre_id.in_(ids))
+                ).all()
+            ),
+        )
+
+    def name(self, dimension: str, key: Any) -> str:
+        if key is None:
+            return "(không xác định)"
+        table = {
+            "centre": self.centres,
+            "field": self.fields,
+            "service": self.services,
+            "counter": self.counters,
+            "staff": self.staff,
+            "agency": self.agencies,
+        }.get(dimension)
+        if table is None:
+            return date.fromisoformat(str(key)).strftime("%d/%m/%Y")
+        return table.get(key, f"#{key}")
+
+
+def _key_function(dimension: str, labels: Labels) -> Any:
+    """(centre, service, counter, staff, day) → the key of the chosen dimension."""
+    if dimension == "centre":
+        return lambda centre, service, counter, staff, day: centre
+    if dimension == "service":
+        return lambda centre, service, counter, staff, day: service
+    if dimension == "field":
+        fields = labels.service_field
+        return lambda centre, service, counter, staff, day: fields.get(service)
+    if dimension == "counter":
+        return lambda centre, service, counter, staff, day: counter
+    if dimension == "staff":
+        return lambda centre, service, counter, staff, day: staff
+    if dimension == "agency":
+        agencies = labels.staff_agency
+        return lambda centre, service, counter, staff, day: agencies.get(staff)
+    # Stored facts come back as ISO text on SQLite, dates elsewhere: key days by ISO text.
+    return lambda centre, service, counter, staff, day: (
+        day if isinstance(day, str) else day.isoformat()
+    )
+
+
+def _utc_offset(timezone: str, moment: date) -> float:
+    local = datetime.combine(moment, time(12), tzinfo=ZoneInfo(timezone))
+    return local.utcoffset().total_seconds()
+
+
+#: Dimensions a ticket's issue cannot be attributed to (nobody has served it yet).
+_NO_ISSUE_ATTRIBUTION = ("counter", "staff", "agency")
+
+
+def build_report(
+    session: Session,
+    centre_ids: Sequence[int],
+    period: Period,
+    by: str = "service",
+    *,
+    timezone: str = "Asia/Ho_Chi_Minh",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The report of `centre_ids` over `period`, one row per `by` group, plus totals.
+
+    May store the facts of settled days (see report_facts): the caller commits.
+    """
+    if by not in DIMENSIONS:
+        raise InvalidRequest(f"Không nhóm được theo «{by}».", f"cannot group by {by!r}")
+    labels = Labels.load(session, centre_ids)
+    offset = _utc_offset(timezone, period.start)
+    key_of = _key_function(by, labels)
+    attribute_issue = by not in _NO_ISSUE_ATTRIBUTION
+    groups: dict[Any, Tally] = defaultdict(Tally)
+    total = Tally()
+    heat = [[0] * 24 for _ in range(7)]
+    today = local_day(now or utcnow(), timezone)
+
+    for (
+        centre, day, issue_at, issue_service, wait, call_counter, call_staff, _finish_at,
+        service_time, fin_service, fin_counter, fin_staff, n_no_show, ns_service, ns_counter,
+        ns_staff, n_transfer, tr_service, tr_staff,
+    ) in ticket_rows(session, centre_ids, period.start, period.end, today):  # fmt: skip
+        if issue_at is not None:
+            total.issued += 1
+            local = issue_at + offset
+            heat[(int(local // 86400) + 3) % 7][int(local % 86400 // 3600)] += 1
+            if attribute_issue:
+                groups[key_of(centre, issue_service, None, None, day)].issued += 1
+            if wait is not None:
+                total.waits.append(wait)
+                groups[key_of(centre, issue_service, call_counter, call_staff, day)].waits.append(
+                    wait
+                )
+        if fin_service is not None:
+            tally = groups[key_of(centre, fin_service, fin_counter, fin_staff, day)]
+            tally.served += 1
+            total.served += 1
+            if service_time is not None:
+                tally.services.append(service_time)
+                total.services.append(service_time)
+        if n_no_show:
+            groups[key_of(centre, ns_service, ns_counter, ns_staff, day)].no_show += n_no_show
+            total.no_show += n_no_show
+        if n_transfer:
+            service = tr_service if tr_service is not None else issue_service
+            groups[key_of(centre, service, call_counter, tr_staff, day)].transferred += n_transfer
+            total.transferred += n_transfer
+
+    lo, hi = period.utc_bounds(timezone)
+    has_ratings = ratings_available(session)
+    for level, centre, service, counter, staff, pressed in rating_rows(session, centre_ids, lo, hi):
+        day = (date(1970, 1, 1) + timedelta(days=int((pressed + offset) // 86400))).isoformat()
+        groups[key_of(centre, service, counter, staff, day)].levels[int(level)] += 1
+        total.levels[int(level)] += 1
+
+    rows = [
+        {"key": key, "label": labels.name(by, key), **tally.figures()}
+        for key, tally in groups.items()
+    ]
+    rows.sort(key=lambda r: (r["key"] is None, r["label"] if by != "day" else str(r["key"])))
+    return {
+        "period": {
+            "kind": period.kind,
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "label": period.label_vi(),
+        },
+        "centres": [{"id": cid, "name": labels.centres.get(cid, "")} for cid in centre_ids],
+        "by": by,
+        "by_label": DIMENSION_VI[by],
+        "issued_attributed": by not in _NO_ISSUE_ATTRIBUTION,
+        "ratings_available": has_ratings,
+        "rows": rows,
+        "total": {"key": None, "label": "Tổng cộng", **total.figures()},
+        "heatmap": heat,
+        "timezone": timezone,
+    }
