@@ -150,8 +150,9 @@ class Agent:
         if self._connection_thread is None or not self._connection_thread.is_alive():
             problems.append("connection thread died")
         for runner in self.runners.values():
-            healthy = getattr(runner, "healthy", None)
-            if healthy is not None and not healthy():
+            # The printer runner has a healthy() method, the serial runners a property.
+            healthy = getattr(runner, "healthy", True)
+            if not (healthy() if callable(healthy) else healthy):
                 problems.append(f"{runner.name} thread died")
         if problems:
             logger.error("unhealthy: %s", "; ".join(problems))

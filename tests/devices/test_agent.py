@@ -292,3 +292,25 @@ def test_several_runners_may_follow_one_server_event(server, make_agent) -> None
     server.sio.emit("counter.updated", {"counter": {"id": 1}}, to=sid, namespace=NS)
     got = [seen.get(timeout=5), seen.get(timeout=5)]
     assert got == [("boards", {"counter": {"id": 1}}), ("keypad", {"counter": {"id": 1}})]
+
+
+def test_health_check_covers_the_serial_runners(server, tmp_path: Path) -> None:
+    from devices.config import RatingPadConfig
+    from devices.serial.sim import PadSimulator
+
+    with PadSimulator(link=tmp_path / "pad") as _pad:
+        config = StationConfig(
+            server_url=server.url,
+            station_token=TOKEN,
+            spool_dir=tmp_path / "spool",
+            ratingpads=(RatingPadConfig("pad-q1", str(tmp_path / "pad"), counter_id=1),),
+        )
+        agent = Agent(config, connect_timeout=2.0)
+        agent.start()
+        try:
+            assert agent.wait_connected(5)
+            assert agent.health_check()  # serial runners report health as a property
+            agent.runners["ratingpads"].drivers[0].close()  # its reader thread ends
+            assert not agent.health_check()
+        finally:
+            agent.close()
