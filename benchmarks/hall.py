@@ -192,10 +192,16 @@ def bench_issue(db: str, seconds: int, connections: int) -> dict:
         }
 
 
-def _issue_many(url: str, n: int) -> None:
+def _issue_many(url: str, n: int, *, serve: bool = False) -> None:
+    """Issue n tickets round the services; with `serve`, counters call as they go (a real
+    day: ranges of 999 numbers would otherwise run out with everyone still waiting)."""
+    headers = {"Authorization": f"Bearer {token(url)}"} if serve else {}
     with requests.Session() as s:
         for i in range(n):
             s.post(f"{url}/api/v1/tickets", json={"service_id": 1 + i % 9}).raise_for_status()
+            if serve:
+                r = s.post(f"{url}/api/v1/counters/{1 + i % 7}/call-next", headers=headers)
+                assert r.status_code in (200, 409), r.text
 
 
 def bench_call_next(db: str, tickets: int, calls: int) -> dict:
@@ -222,7 +228,7 @@ def bench_call_next(db: str, tickets: int, calls: int) -> dict:
 def bench_rss(db: str, tickets: int) -> dict:
     with database(db) as url_db, server(url_db) as (url, pid):
         before = rss_mib(pid)
-        _issue_many(url, tickets)
+        _issue_many(url, tickets, serve=True)
         return {
             "db": db,
             "tickets": tickets,

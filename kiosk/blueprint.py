@@ -9,9 +9,7 @@ from __future__ import annotations
 import io
 import re
 
-import qrcode
 from flask import Blueprint, Response, abort, current_app, render_template, request
-from qrcode.constants import ERROR_CORRECT_M
 
 bp = Blueprint(
     "kiosk",
@@ -66,6 +64,10 @@ def ticket_qr(code: str) -> Response:
     """A PNG QR code of the ticket's public page, shown when the printer failed."""
     if not PUBLIC_CODE.fullmatch(code):
         abort(404)
+    # Imported here: qrcode pulls in Pillow, which the server needs for nothing else.
+    import qrcode
+    from qrcode.constants import ERROR_CORRECT_M
+
     qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=10, border=2)
     qr.add_data(public_ticket_url(code))
     qr.make(fit=True)

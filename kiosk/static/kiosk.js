@@ -302,13 +302,20 @@
 
   /* --- issuing ----------------------------------------------------------------------- */
 
-  function issue(categoryId) {
+  function newRequestId() {
+    // crypto.randomUUID needs a secure context; a kiosk on plain http over the LAN has none.
+    return "k-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
+  }
+
+  function issue(categoryId, requestId) {
     if (state.busy || !state.service) return;
     setBusy(true);
     setDisabled($("screen-confirm"), true);
     $("confirm-status").hidden = false;
     var flow = state.flow;
-    var body = { service_id: state.service.id };
+    // The same id on a retry: if the first answer was lost, the server returns that ticket
+    // instead of issuing a second one.
+    var body = { service_id: state.service.id, request_id: requestId || newRequestId() };
     if (categoryId != null) body.priority_category = categoryId;
     if (cfg.stationId !== null) body.station_id = cfg.stationId;
     api("POST", "/tickets", body)
@@ -324,7 +331,7 @@
         $("confirm-status").hidden = true;
         showError(error, function () {
           show("confirm");
-          issue(categoryId);
+          issue(categoryId, body.request_id);
         });
       });
   }
