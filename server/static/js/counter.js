@@ -454,6 +454,9 @@
       return;
     }
     state.counterId = counterId;
+    const dossierLink = document.getElementById("link-dossier");
+    dossierLink.href = `/ho-so/quay?counter=${counterId}`;
+    dossierLink.hidden = false;
     STORE.setItem(K_ACTIVE, String(counterId));
     KEEP.setItem(kLast(state.centreId), String(counterId));
     if (!state.services.size) await loadServices();
