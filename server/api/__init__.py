@@ -116,6 +116,7 @@ def init_api(app: Flask) -> Api:
         dossiers,
         feedback,
         procedures,
+        reports,
         tickets,
     )
 
@@ -129,6 +130,7 @@ def init_api(app: Flask) -> Api:
         calendar,
         feedback,
         dossiers,
+        reports,
     ):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.register_error_handler(DomainError, domain_error_response)

@@ -100,3 +100,40 @@ def actor_name() -> tuple[str, int | None]:
     if station is not None:
         return f"station:{station.code}", None
     return "anonymous", None
+
+
+#: Who may read reports, scorecards and the live supervision page.
+READ_ROLES = (Role.SUPERVISOR, Role.ADMIN, Role.VIEWER)
+
+
+def scoped_centre_ids(centre_id: int | None) -> list[int]:
+    """The centres the current user may read, narrowed to `centre_id` when one is asked for.
+
+    A user attached to a centre (staff, supervisor) sees only that centre: asking for
+    another is refused with 403. A user with no centre (the administrator, a province
+    viewer) sees every centre; with no `centre_id`, all of them.
+    """
+    user: User = current_user  # type: ignore[assignment]
+    session = db().session
+    if user.centre_id is not None:
+        if centre_id is not None and centre_id != user.centre_id:
+            abort(
+                403,
+                message="Bạn chỉ xem được số liệu của trung tâm mình. / "
+                "You may only read your own centre.",
+            )
+        return [user.centre_id]
+    if centre_id is not None:
+        from server.services.hall import centre_or_404
+
+        return [centre_or_404(session, centre_id).id]
+    from sqlalchemy import select
+
+    from server.models import Centre
+
+    return list(session.execute(select(Centre.id).order_by(Centre.id)).scalars())
+
+
+def require_centre_access(centre_id: int) -> None:
+    """403 unless the current user may read `centre_id` (see scoped_centre_ids)."""
+    scoped_centre_ids(centre_id)

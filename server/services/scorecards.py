@@ -32,7 +32,12 @@ LOW_LEVELS = (1, 2)
 
 
 def duty_segments(
-    session: Session, centre_ids: Sequence[int], lo: datetime, hi: datetime
+    session: Session,
+    centre_ids: Sequence[int],
+    lo: datetime,
+    hi: datetime,
+    *,
+    now: datetime | None = None,
 ) -> list[tuple[int | None, str, str, float]]:
     """(staff_id, status, reason, seconds) of each stretch a counter stayed in one state."""
     ids = list(centre_ids)
@@ -55,7 +60,7 @@ def duty_segments(
         by_counter[ev.counter_id].append((lo, ev))
     for ev in inside:
         by_counter[ev.counter_id].append((ev.at, ev))
-    end_of_period = min(hi, max(lo, utcnow()))
+    end_of_period = min(hi, max(lo, now or utcnow()))
     segments = []
     for changes in by_counter.values():
         for (at, ev), nxt in zip(changes, [*changes[1:], None], strict=True):
@@ -66,10 +71,16 @@ def duty_segments(
 
 
 def duty_by_staff(
-    session: Session, centre_ids: Sequence[int], lo: datetime, hi: datetime
+    session: Session,
+    centre_ids: Sequence[int],
+    lo: datetime,
+    hi: datetime,
+    *,
+    now: datetime | None = None,
 ) -> dict[int, dict[str, Any]]:
+    """On-duty and paused seconds per staff member, pauses grouped by reason."""
     out: dict[int, dict[str, Any]] = {}
-    for staff_id, status, reason, seconds in duty_segments(session, centre_ids, lo, hi):
+    for staff_id, status, reason, seconds in duty_segments(session, centre_ids, lo, hi, now=now):
         if staff_id is None:
             continue
         row = out.setdefault(
@@ -147,13 +158,14 @@ def build_scorecards(
     *,
     by: str = "staff",
     timezone: str = "Asia/Ho_Chi_Minh",
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """One scorecard per staff member (or agency) who did anything in the period."""
     if by not in ("staff", "agency"):
         by = "staff"
-    report = build_report(session, centre_ids, period, by, timezone=timezone)
+    report = build_report(session, centre_ids, period, by, timezone=timezone, now=now)
     lo, hi = period.utc_bounds(timezone)
-    duty = duty_by_staff(session, centre_ids, lo, hi)
+    duty = duty_by_staff(session, centre_ids, lo, hi, now=now)
     rows = {row["key"]: row for row in report["rows"]}
     if by == "staff":
         keyed = duty
