@@ -15,6 +15,7 @@ from server.models.centre import (
 from server.models.dossier import Dossier, DossierHandoff, DossierSequence
 from server.models.feedback import Feedback, FeedbackEvent
 from server.models.procedure import CalendarYear, Procedure
+from server.models.rating import Rating
 from server.models.report import ReportDay, ReportTicketFact
 from server.models.ticket import NumberSequence, PrintJob, Ticket, TicketEvent
 from server.models.user import ApiToken, Role, User
@@ -39,6 +40,7 @@ __all__ = [
     "PrintJob",
     "PriorityCategory",
     "Procedure",
+    "Rating",
     "ReportDay",
     "ReportTicketFact",
     "Role",
