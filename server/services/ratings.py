@@ -1,0 +1,314 @@
+"""Recording satisfaction ratings: a press on a counter's pad, or a web rating.
+
+``record_rating`` finds the ticket the press rates (rules in ``server.domain.ratings``),
+stores the press exactly once per idempotency key, and appends ``rating.recorded`` to the
+outbox. Like every service it never commits: the caller does, and on an ``IntegrityError``
+(a concurrent delivery of the same key) rolls back and calls :func:`find_by_key`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from server.db import OutboxMessage, outbox
+from server.domain.clock import local_day, to_local
+from server.domain.ratings import (
+    DEFAULT_CRITERION,
+    LEVEL_LABELS,
+    SCALES,
+    SOURCES,
+    THANK_YOU,
+    Outcome,
+    RatingPolicy,
+    ServedTicket,
+    outcome,
+    rated_ticket,
+    valid_criterion,
+)
+from server.models import Centre, Counter, Rating, Service, Ticket
+from server.services import events
+from server.services.tickets import InvalidRequest, NotFound
+
+logger = logging.getLogger(__name__)
+
+#: The lowest level each pad size can give: such a rating opens a follow-up case.
+LOWEST_LEVEL = {3: 2, 4: 2, 5: 1}
+
+
+@dataclass(frozen=True)
+class RecordedRating:
+    rating: Rating
+    #: True when the idempotency key was seen before: nothing was stored or sent.
+    duplicate: bool = False
+    #: The rating this press replaced (same ticket, within the replace window).
+    replaced: Rating | None = None
+
+
+def policy_for(centre: Centre) -> RatingPolicy:
+    return RatingPolicy.from_settings(centre.settings)
+
+
+def find_by_key(session: Session, idempotency_key: str) -> Rating | None:
+    return session.execute(
+        select(Rating).where(Rating.idempotency_key == idempotency_key)
+    ).scalar_one_or_none()
+
+
+def record_rating(
+    session: Session,
+    *,
+    counter_id: int,
+    raw_key: str,
+    level: int,
+    pressed_at: datetime,
+    idempotency_key: str,
+    now: datetime,
+    scale: int | None = None,
+    criterion: str = DEFAULT_CRITERION,
+    source: str = "pad",
+    station_id: int | None = None,
+    ticket_id: int | None = None,
+) -> RecordedRating:
+    """Store one press against the ticket it rates; a repeated key returns the first.
+
+    ``pressed_at`` later than ``now`` (a station clock running fast) is taken as ``now``.
+    ``ticket_id`` rates that ticket directly (a web form); it must have been served at
+    the counter. ``scale`` is the number of keys of the pad (default: the centre's).
+    """
+    existing = find_by_key(session, idempotency_key)
+    if existing is not None:
+        return RecordedRating(existing, duplicate=True)
+    _validate(raw_key, level, scale, criterion, source, idempotency_key, pressed_at)
+    counter = session.get(Counter, counter_id)
+    if counter is None:
+        raise NotFound(f"Không tìm thấy quầy số {counter_id}.", f"counter {counter_id} not found")
+    centre = session.get(Centre, counter.centre_id)
+    policy = policy_for(centre)
+    at = min(pressed_at, now)
+
+    if ticket_id is not None:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None or ticket.counter_id != counter.id:
+            raise InvalidRequest(
+                "Phiếu này không được phục vụ tại quầy đã chọn.",
+                f"ticket {ticket_id} was not served at counter {counter_id}",
+            )
+    else:
+        ticket = _ticket_rated_at(session, counter, centre, at, policy)
+    if ticket is not None and session.get_bind().dialect.name == "postgresql":
+        # Two presses on one ticket decide their outcome one after the other (SQLite
+        # already serialises writers from BEGIN IMMEDIATE).
+        session.refresh(ticket, with_for_update=True)
+
+    rating = Rating(
+        centre_id=centre.id,
+        counter_id=counter.id,
+        staff_id=ticket.staff_id if ticket is not None else counter.staff_id,
+        station_id=station_id,
+        raw_key=raw_key,
+        level=level,
+        scale=scale or policy.scale,
+        criterion=criterion,
+        source=source,
+        pressed_at=at,
+        received_at=now,
+        idempotency_key=idempotency_key,
+    )
+    replaced: Rating | None = None
+    result = Outcome.UNATTACHED
+    if ticket is not None:
+        counted, first_pressed_at = _ratings_of(session, ticket.id, criterion)
+        result = outcome(
+            at,
+            first_pressed_at=first_pressed_at,
+            counted_pressed_at=counted.pressed_at if counted else None,
+            replace_seconds=policy.replace_seconds,
+        )
+        if result is not Outcome.UNATTACHED:
+            rating.ticket_id = ticket.id
+            rating.service_id = ticket.service_id
+    session.add(rating)
+    if result is Outcome.REPLACES:
+        replaced = counted
+        _supersede(session, counted, rating)
+    elif result is Outcome.REPLACED:
+        rating.replaced_by_id = counted.id
+    session.flush()
+
+    logger.info(
+        "rating %s at counter %s: level %s, %s%s",
+        rating.id,
+        counter.number,
+        level,
+        result.value,
+        f" (ticket {ticket.display_number})" if rating.ticket_id and ticket else "",
+    )
+    if rating.replaced_by_id is None and level <= LOWEST_LEVEL.get(rating.scale, 1):
+        from server.services.feedback import open_case_for_low_rating
+
+        open_case_for_low_rating(session, rating, now=now)
+    _emit(session, rating, counter, centre, ticket if rating.ticket_id else None, replaced)
+    return RecordedRating(rating, replaced=replaced)
+
+
+def _validate(
+    raw_key: str,
+    level: int,
+    scale: int | None,
+    criterion: str,
+    source: str,
+    idempotency_key: str,
+    pressed_at: datetime,
+) -> None:
+    problems = []
+    if not isinstance(raw_key, str) or not 1 <= len(raw_key) <= 16:
+        problems.append("raw_key must be 1-16 characters")
+    if isinstance(level, bool) or level not in LEVEL_LABELS:
+        problems.append("level must be an integer 1-5")
+    if scale is not None and scale not in SCALES:
+        problems.append("scale must be 3, 4 or 5")
+    if not valid_criterion(criterion):
+        problems.append("criterion must be a lowercase identifier")
+    if source not in SOURCES:
+        problems.append(f"source must be one of {', '.join(SOURCES)}")
+    if not isinstance(idempotency_key, str) or not 8 <= len(idempotency_key) <= 64:
+        problems.append("key must be 8-64 characters")
+    if pressed_at.tzinfo is None:
+        problems.append("pressed_at must carry a time zone")
+    if problems:
+        raise InvalidRequest("Đánh giá không hợp lệ.", "invalid rating: " + "; ".join(problems))
+
+
+def _ticket_rated_at(
+    session: Session, counter: Counter, centre: Centre, at: datetime, policy: RatingPolicy
+) -> Ticket | None:
+    """The ticket a press at ``at`` rates, from the tickets of that day at the counter."""
+    since = at - timedelta(seconds=policy.window_seconds)
+    rows = (
+        session.execute(
+            select(Ticket).where(
+                # centre and day first: the index of the day's tickets narrows the scan.
+                Ticket.centre_id == centre.id,
+                Ticket.day == local_day(at, centre.timezone),
+                Ticket.counter_id == counter.id,
+                Ticket.status.in_(("called", "serving", "done")),
+                Ticket.called_at <= at,
+                or_(Ticket.finished_at.is_(None), Ticket.finished_at >= since),
+            )
+        )
+        .scalars()
+        .all()
+    )
+    chosen = rated_ticket(
+        (ServedTicket(t.id, t.called_at, t.started_at, t.finished_at) for t in rows),
+        at,
+        policy.window_seconds,
+    )
+    return next((t for t in rows if t.id == chosen), None)
+
+
+def _ratings_of(
+    session: Session, ticket_id: int, criterion: str
+) -> tuple[Rating | None, datetime | None]:
+    """The ticket's counted rating for ``criterion`` and the time of its first press."""
+    counted = session.execute(
+        select(Rating).where(
+            Rating.ticket_id == ticket_id,
+            Rating.criterion == criterion,
+            Rating.replaced_by_id.is_(None),
+        )
+    ).scalar_one_or_none()
+    first = session.execute(
+        select(func.min(Rating.pressed_at)).where(
+            Rating.ticket_id == ticket_id, Rating.criterion == criterion
+        )
+    ).scalar_one_or_none()
+    return counted, first
+
+
+def _supersede(session: Session, old: Rating, new: Rating) -> None:
+    """``new`` counts for the ticket from now on; ``old`` stays, pointing at ``new``."""
+    # The partial unique index allows one counted rating per ticket: move the old one
+    # out of the way first, in its own statement.
+    new_ticket, new.ticket_id = new.ticket_id, None
+    session.flush()
+    old.replaced_by_id = new.id
+    session.flush()
+    new.ticket_id = new_ticket
+    session.flush()
+
+
+def rating_view(
+    rating: Rating,
+    *,
+    counter: Counter | None = None,
+    ticket: Ticket | None = None,
+    service: Service | None = None,
+    timezone: str = "Asia/Ho_Chi_Minh",
+) -> dict[str, Any]:
+    """The public shape of a rating (API, ``rating.recorded``)."""
+    return {
+        "id": rating.id,
+        "centre_id": rating.centre_id,
+        "counter_id": rating.counter_id,
+        "counter_number": counter.number if counter else None,
+        "counter_name": counter.label if counter else None,
+        "ticket_id": rating.ticket_id,
+        "ticket_number": ticket.display_number if ticket else None,
+        "staff_id": rating.staff_id,
+        "service_id": rating.service_id,
+        "service_name": service.name if service else None,
+        "level": rating.level,
+        "label": LEVEL_LABELS.get(rating.level, ""),
+        "raw_key": rating.raw_key,
+        "scale": rating.scale,
+        "criterion": rating.criterion,
+        "source": rating.source,
+        "attached": rating.ticket_id is not None,
+        "counted": rating.replaced_by_id is None,
+        "replaced_by_id": rating.replaced_by_id,
+        "pressed_at": to_local(rating.pressed_at, timezone).isoformat(),
+        "received_at": to_local(rating.received_at, timezone).isoformat(),
+    }
+
+
+def rating_view_of(session: Session, rating: Rating) -> dict[str, Any]:
+    """``rating_view`` with the counter, ticket and service loaded."""
+    counter = session.get(Counter, rating.counter_id)
+    ticket = session.get(Ticket, rating.ticket_id) if rating.ticket_id else None
+    service = session.get(Service, rating.service_id) if rating.service_id else None
+    centre = session.get(Centre, rating.centre_id)
+    return rating_view(
+        rating, counter=counter, ticket=ticket, service=service, timezone=centre.timezone
+    )
+
+
+def _emit(
+    session: Session,
+    rating: Rating,
+    counter: Counter,
+    centre: Centre,
+    ticket: Ticket | None,
+    replaced: Rating | None,
+) -> None:
+    service = session.get(Service, rating.service_id) if rating.service_id else None
+    payload = {
+        "rating": rating_view(
+            rating, counter=counter, ticket=ticket, service=service, timezone=centre.timezone
+        ),
+        "replaces_id": replaced.id if replaced is not None else None,
+        "thank_you": THANK_YOU,
+    }
+    outbox(session).append(
+        OutboxMessage(
+            events.RATING_RECORDED,
+            payload,
+            (events.centre_room(centre.id), events.counter_room(counter.id)),
+        )
+    )
