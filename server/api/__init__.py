@@ -116,7 +116,9 @@ def init_api(app: Flask) -> Api:
         dossiers,
         feedback,
         procedures,
+        ratings,
         reports,
+        stations,
         tickets,
     )
 
@@ -130,6 +132,8 @@ def init_api(app: Flask) -> Api:
         calendar,
         feedback,
         dossiers,
+        ratings,
+        stations,
         reports,
     ):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
