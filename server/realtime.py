@@ -251,6 +251,7 @@ class StationNamespace(Namespace):
                 station_id=station_id,
             )
             rating_id = result.rating.id
+            ticket_number = _ticket_number(session, result.rating.ticket_id)
             session.commit()
         except DomainError as exc:
             session.rollback()
@@ -268,9 +269,8 @@ class StationNamespace(Namespace):
             session.rollback()
             logger.exception("rating %s from station %s not stored", submission.key, station_id)
             return {"ok": False, "retry": True, "message": "server error, try again"}
-        if result.duplicate:
-            return {"ok": True, "duplicate": True, "rating_id": rating_id}
-        return {"ok": True, "rating_id": rating_id}
+        ack = {"ok": True, "rating_id": rating_id, "ticket_number": ticket_number}
+        return {**ack, "duplicate": True} if result.duplicate else ack
 
     def on_counter_command(self, data: Any) -> dict[str, Any]:
         """A call keypad's key; the outcome goes back as ``counter.result`` (and the ack)."""
@@ -312,6 +312,13 @@ class StationNamespace(Namespace):
             logger.exception("keypad %s on counter %s failed", operation, counter_id)
             return _refusal(counter_id, operation, "server_error", "server error")
         return {"ok": True, "counter_id": counter_id, "operation": operation, "ticket": view}
+
+
+def _ticket_number(session: Any, ticket_id: int | None) -> str | None:
+    from server.models import Ticket
+
+    ticket = session.get(Ticket, ticket_id) if ticket_id is not None else None
+    return ticket.display_number if ticket is not None else None
 
 
 def _refusal(

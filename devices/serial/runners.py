@@ -126,6 +126,14 @@ def rating_pad_runners(config: StationConfig, ctx: AgentContext) -> list[SerialR
         sent_at = datetime.now(UTC).isoformat()
         ack = ctx.call(RATING_SUBMIT, {"key": item.key, **item.payload, "sent_at": sent_at})
         if isinstance(ack, dict) and ack.get("ok") is True:
+            ticket = ack.get("ticket_number")
+            logger.info(
+                "rating %s at counter %s %s%s",
+                item.payload.get("level"),
+                item.payload.get("counter_id"),
+                "was already stored" if ack.get("duplicate") else "stored",
+                f" (ticket {ticket})" if ticket else " (not attached to a ticket)",
+            )
             return True
         if isinstance(ack, dict) and ack.get("ok") is False and not ack.get("retry"):
             # A permanent refusal (unknown counter…): retrying cannot help and would hold

@@ -239,6 +239,7 @@ def hall_command(config: Path, no_stdin: bool) -> None:
     from devices.config import ConfigError, load_config
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("devices.serial.sim").setLevel(logging.WARNING)  # the hall says it all
     try:
         station = load_config(config)
     except ConfigError as exc:
