@@ -108,6 +108,7 @@ def init_api(app: Flask) -> Api:
     )
     api = TthccApi(app)
     from server.api import (
+        admin,
         announcements,
         auth,
         calendar,
@@ -135,6 +136,7 @@ def init_api(app: Flask) -> Api:
         ratings,
         stations,
         reports,
+        admin,
     ):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.register_error_handler(DomainError, domain_error_response)

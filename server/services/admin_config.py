@@ -1,0 +1,223 @@
+"""A centre's set-up as a JSON file, so a second centre can start from the first one's.
+
+Exported: the centre's settings, fields, services, priority categories, agencies, counters
+(with their services in order, by code) and stations (without tokens). Not exported:
+people (accounts and passwords stay with their centre), tickets, ratings, history.
+Import creates a new centre under a new code, all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.models import (
+    Agency,
+    Centre,
+    Counter,
+    CounterService,
+    Field,
+    PriorityCategory,
+    Service,
+    Station,
+    User,
+)
+from server.services import audit
+from server.services.tickets import InvalidRequest
+
+FORMAT = "tthcc-config"
+VERSION = 1
+
+_SERVICE_KEYS = (
+    "code", "name", "name_en", "prefix", "range_start", "range_end", "priority_policy",
+    "interleave_every", "wait_threshold_minutes", "position", "active",
+)  # fmt: skip
+
+
+def export_config(session: Session, centre: Centre) -> dict[str, Any]:
+    fields = {f.id: f for f in centre.fields}
+    services = {s.id: s for s in centre.services}
+    categories = session.execute(
+        select(PriorityCategory).where(PriorityCategory.centre_id == centre.id)
+    ).scalars()
+    agencies = session.execute(select(Agency).where(Agency.centre_id == centre.id)).scalars()
+    stations = session.execute(select(Station).where(Station.centre_id == centre.id)).scalars()
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "centre": {
+            "code": centre.code,
+            "name": centre.name,
+            "subtitle": centre.subtitle,
+            "address": centre.address,
+            "timezone": centre.timezone,
+            "settings": centre.settings or {},
+        },
+        "fields": [
+            {
+                "code": f.code,
+                "name": f.name,
+                "name_en": f.name_en,
+                "position": f.position,
+                "active": f.active,
+            }
+            for f in fields.values()
+        ],
+        "services": [
+            {"field": fields[s.field_id].code, **{k: getattr(s, k) for k in _SERVICE_KEYS}}
+            for s in services.values()
+        ],
+        "priority_categories": [
+            {
+                "code": c.code,
+                "name": c.name,
+                "name_en": c.name_en,
+                "position": c.position,
+                "active": c.active,
+            }
+            for c in categories
+        ],
+        "agencies": [a.name for a in agencies],
+        "counters": [
+            {
+                "number": c.number,
+                "name": c.name,
+                "zone": c.zone,
+                "services": [services[link.service_id].code for link in c.service_links],
+            }
+            for c in centre.counters
+        ],
+        "stations": [
+            {
+                "code": s.code,
+                "kind": s.kind,
+                "name": s.name,
+                "zone": s.zone,
+                "has_printer": s.has_printer,
+            }
+            for s in stations
+        ],
+    }
+
+
+def _need(data: Any, key: str, kind: type) -> Any:
+    value = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(value, kind):
+        raise InvalidRequest(
+            f"Tệp cấu hình không hợp lệ: thiếu hoặc sai «{key}».", f"invalid config: {key!r}"
+        )
+    return value
+
+
+def import_config(
+    session: Session,
+    data: Any,
+    *,
+    code: str,
+    name: str | None,
+    subtitle: str | None,
+    actor: User,
+    now: datetime,
+) -> Centre:
+    """Create centre `code` from an exported set-up (refuses a code already in use)."""
+    if _need(data, "format", str) != FORMAT or data.get("version") != VERSION:
+        raise InvalidRequest(
+            "Đây không phải tệp cấu hình TTHCC (phiên bản 1).", "not a tthcc-config v1 file"
+        )
+    if actor.centre_id is not None:
+        from server.services.admin import Forbidden
+
+        raise Forbidden(
+            "Chỉ quản trị cấp tỉnh được tạo trung tâm mới.", "only a province admin creates centres"
+        )
+    code = code.strip()
+    if not code or session.execute(select(Centre.id).where(Centre.code == code)).first():
+        raise InvalidRequest(
+            f"Mã trung tâm «{code}» trống hoặc đã có.", f"centre code {code!r} empty or taken"
+        )
+    source = _need(data, "centre", dict)
+    try:
+        centre = Centre(
+            code=code,
+            name=name or source["name"],
+            subtitle=subtitle if subtitle is not None else source.get("subtitle", ""),
+            address="",
+            timezone=source.get("timezone", "Asia/Ho_Chi_Minh"),
+            settings=dict(source.get("settings") or {}),
+        )
+        session.add(centre)
+        session.flush()
+        fields = {}
+        for f in _need(data, "fields", list):
+            fields[f["code"]] = Field(
+                centre_id=centre.id,
+                **{k: f[k] for k in ("code", "name", "name_en", "position", "active")},
+            )
+            session.add(fields[f["code"]])
+        session.flush()
+        services = {}
+        for s in _need(data, "services", list):
+            services[s["code"]] = Service(
+                centre_id=centre.id,
+                field_id=fields[s["field"]].id,
+                **{k: s[k] for k in _SERVICE_KEYS},
+            )
+            session.add(services[s["code"]])
+        for c in data.get("priority_categories", []):
+            session.add(
+                PriorityCategory(
+                    centre_id=centre.id,
+                    **{k: c[k] for k in ("code", "name", "name_en", "position", "active")},
+                )
+            )
+        for agency in data.get("agencies", []):
+            session.add(Agency(centre_id=centre.id, name=str(agency)))
+        session.flush()
+        for c in data.get("counters", []):
+            counter = Counter(
+                centre_id=centre.id,
+                number=int(c["number"]),
+                name=c.get("name", ""),
+                zone=c.get("zone", ""),
+            )
+            session.add(counter)
+            session.flush()
+            for position, service_code in enumerate(c.get("services", [])):
+                session.add(
+                    CounterService(
+                        counter_id=counter.id,
+                        service_id=services[service_code].id,
+                        position=position,
+                    )
+                )
+        for s in data.get("stations", []):
+            session.add(
+                Station(
+                    centre_id=centre.id,
+                    **{k: s[k] for k in ("code", "kind", "name", "zone", "has_printer")},
+                )
+            )
+        session.flush()
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidRequest(
+            f"Tệp cấu hình không hợp lệ: {exc}", f"invalid config: {exc!r}"
+        ) from None
+    audit.record(
+        session,
+        user=actor,
+        entity="centres",
+        action="import",
+        now=now,
+        entity_id=centre.id,
+        centre_id=centre.id,
+        after={
+            "code": centre.code,
+            "from": source.get("code"),
+            "services": len(services),
+            "counters": len(data.get("counters", [])),
+        },
+    )
+    return centre
