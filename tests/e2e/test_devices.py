@@ -222,6 +222,22 @@ def test_a_key_press_becomes_a_rating_against_the_ticket_staff_and_service(
             ratings = api.ratings()
             assert [(r["counter_number"], r["level"]) for r in ratings] == [(1, 1), (3, 4), (2, 2)]
             assert all(r["source"] == "pad" and r["scale"] == 5 for r in ratings)
+
+            # 100 KB of noise, then the cable is pulled and put back mid-day: no spurious
+            # rating, the supervisor sees the pad go and come back, the next press counts.
+            pad.garbage(100_000, seed=7, exclude=b"\n")
+            pad.unplug()
+
+            def pad_state() -> str:
+                station = next(s for s in api.get("/stations") if s["code"] == "COUNTERS-1")
+                return next(d["state"] for d in station["devices"] if d["name"] == "pad-q1")
+
+            wait_until(lambda: pad_state() == "disconnected", what="pad-q1 disconnected")
+            pad.replug()
+            wait_until(lambda: pad_state() == "ready", what="pad-q1 ready again")
+            pad.press("3")
+            wait_until(lambda: len(api.ratings()) == 4, what="the press after the replug")
+            assert [r["level"] for r in api.ratings()] == [1, 4, 2, 3]
         finally:
             hall.disconnect()
 
