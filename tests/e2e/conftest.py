@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,10 +113,10 @@ class LiveServer:
         return r.json()["token"]
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    instance = tmp_path / "instance"
-    instance.mkdir()
+@contextmanager
+def running_server(instance: Path) -> Iterator[LiveServer]:
+    """A fresh instance folder → demo centre on SQLite → gunicorn on a free loopback port."""
+    instance.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = dict(
         os.environ,
@@ -138,6 +139,12 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    with running_server(tmp_path / "instance") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,7 @@ every line emptied, every counter closed. Each test has its own browser context 
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +20,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import ROOT, LiveServer, free_port
+from tests.e2e.conftest import LiveServer, running_server
 
 pytestmark = pytest.mark.browser
 
@@ -85,31 +82,9 @@ class Hall:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """One real server for the module, set up like conftest's `live_server`."""
-    instance = tmp_path_factory.mktemp("counter-e2e") / "instance"
-    instance.mkdir()
-    port = free_port()
-    env = dict(
-        os.environ,
-        TTHCC_INSTANCE_PATH=str(instance),
-        TTHCC_DATABASE_URL=f"sqlite:///{instance / 'tthcc.sqlite3'}",
-        TTHCC_SECRET_KEY="e2e-secret",
-        TTHCC_PUBLIC_URL=f"http://127.0.0.1:{port}",
-        TTHCC_PORT=str(port),
-    )
-    subprocess.run(
-        [sys.executable, "-m", "server.cli", "demo"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    live = LiveServer(f"http://127.0.0.1:{port}", port, instance, env)
-    live.start()
-    try:
+    """One real server for the module (conftest's `live_server` restarts per test)."""
+    with running_server(tmp_path_factory.mktemp("counter-e2e") / "instance") as live:
         yield live
-    finally:
-        live.stop()
 
 
 @pytest.fixture
