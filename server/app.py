@@ -59,6 +59,7 @@ def create_app(config: Config | None = None) -> Flask:
         app,
         async_mode=config.async_mode,
         message_queue=config.redis_url or None,
+        channel=config.socketio_channel,
         ping_interval=10,
         ping_timeout=10,
     )

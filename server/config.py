@@ -19,6 +19,8 @@ class Config:
     database_url: str = ""
     #: Redis URL for Socket.IO's message queue; needed only with more than one process.
     redis_url: str = ""
+    #: Redis channel of the Socket.IO message queue (separate deployments on one Redis).
+    socketio_channel: str = "tthcc"
     #: Signs session cookies. Default: generated once and kept in the instance folder.
     secret_key: str = ""
     #: Socket.IO async mode: "gevent" under gunicorn, "threading" in tests.
