@@ -54,6 +54,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(kiosk_bp, url_prefix="/kiosk")
     app.register_blueprint(display_bp, url_prefix="/display")
     app.register_blueprint(__import__("server.web_public").web_public.bp)
+    __import__("server.web_supervisor").web_supervisor.register(app)
 
     socketio = SocketIO(
         app,

@@ -40,15 +40,6 @@ def ticket_status(code: str) -> tuple[str, int] | str:
     return render_template("ticket_status.html", ticket=ticket)
 
 
-@bp.get("/admin")
-def admin_page() -> str:
-    """Configuration overview (read-only here; editing comes with the admin pages)."""
-    session = db().session
-    centres = session.execute(select(Centre).order_by(Centre.id)).scalars().all()
-    stations = session.execute(select(Station).order_by(Station.id)).scalars().all()
-    return render_template("admin.html", centres=centres, stations=stations)
-
-
 @bp.get("/supervisor/devices")
 def supervisor_devices_page() -> str:
     """Supervisor: every station's agent and device (printer faults live), reprints.

@@ -8,6 +8,9 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, render_template, send_from_directory
 from werkzeug.wrappers import Response
 
+from server.models import Role
+from server.web_supervisor import page_roles
+
 bp = Blueprint("web_admin", __name__, template_folder="templates")
 
 _JOB_FILE = re.compile(r"^[A-Za-z0-9_.-]{1,80}\.(png|bin)$")
@@ -18,6 +21,7 @@ def _printed_dir() -> Path:
 
 
 @bp.get("/admin/printed")
+@page_roles(Role.ADMIN)
 def printed_tickets() -> str:
     """The latest tickets the demo's simulated printer "printed" (PNG previews)."""
     folder = _printed_dir()
@@ -38,6 +42,7 @@ def printed_tickets() -> str:
 
 
 @bp.get("/admin/printed/<name>")
+@page_roles(Role.ADMIN)
 def printed_file(name: str) -> Response:
     if not _JOB_FILE.match(name):
         abort(404)

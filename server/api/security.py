@@ -137,3 +137,71 @@ def scoped_centre_ids(centre_id: int | None) -> list[int]:
 def require_centre_access(centre_id: int) -> None:
     """403 unless the current user may read `centre_id` (see scoped_centre_ids)."""
     scoped_centre_ids(centre_id)
+
+
+# --- hardening: login rate limit, CSRF on forms, Origin check on cookie JSON writes ------
+
+#: Failed logins allowed per client address (Flask-Limiter syntax); TTHCC_LOGIN_RATE_LIMIT.
+DEFAULT_LOGIN_RATE_LIMIT = "10 per minute"
+LOGIN_ENDPOINTS = ("auth.TokenView", "auth.LoginView", "web_supervisor.login")
+_UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def init_hardening(app: Any) -> None:
+    """Rate-limit failed logins, require CSRF tokens on HTML forms, and refuse cross-site
+    JSON writes that ride on the session cookie.
+
+    The JSON API is exempt from CSRF tokens: a bearer token cannot be sent by another
+    site, and cookie-authenticated writes need the SameSite=Lax cookie *and* an Origin (or
+    Referer) of this host when the browser sends one.
+    """
+    import os
+
+    from flask import request
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+    from flask_wtf.csrf import CSRFProtect
+
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session
+    csrf = CSRFProtect(app)
+    config = app.config["TTHCC"]
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=config.redis_url or "memory://",
+        default_limits=[],
+        headers_enabled=False,
+    )
+    app.extensions["tthcc_limiter"] = limiter
+    login_limit = limiter.shared_limit(
+        os.environ.get("TTHCC_LOGIN_RATE_LIMIT", DEFAULT_LOGIN_RATE_LIMIT),
+        scope="login",
+        methods=["POST"],
+        deduct_when=lambda response: response.status_code == 401,
+        error_message="Đăng nhập sai quá nhiều lần, vui lòng thử lại sau ít phút. / "
+        "Too many failed logins: try again in a few minutes.",
+    )
+    for endpoint in LOGIN_ENDPOINTS:
+        if endpoint in app.view_functions:
+            app.view_functions[endpoint] = login_limit(app.view_functions[endpoint])
+
+    @app.before_request
+    def _csrf_and_origin() -> None:
+        if request.method not in _UNSAFE:
+            return
+        if not request.path.startswith("/api/"):
+            csrf.protect()  # HTML forms: the token from {{ csrf_token() }}
+            return
+        if bearer_token() is not None or "session" not in request.cookies:
+            return
+        origin = request.headers.get("Origin") or request.headers.get("Referer")
+        if origin is None:
+            return  # not a browser: a cross-site page cannot send the cookie without one
+        from urllib.parse import urlsplit
+
+        if urlsplit(origin).netloc != request.host:
+            abort(
+                403,
+                message="Yêu cầu từ trang khác bị từ chối. / Cross-site request refused.",
+            )

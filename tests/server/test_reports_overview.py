@@ -37,7 +37,7 @@ def test_alerts_for_long_waits_idle_and_paused_counters_devices_and_low_ratings(
     database, demo, now
 ):
     with database.transaction() as session:
-        counters, ht1, staff, first = _setup(session, demo, now)
+        counters, ht1, _staff, first = _setup(session, demo, now)
         ops.call_ticket(
             session, counter_id=counters[2].id, ticket_id=first.id, now=now + timedelta(minutes=2)
         )
