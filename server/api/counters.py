@@ -16,7 +16,7 @@ from server.api.schemas import (
     CounterOut,
     TicketOut,
 )
-from server.api.security import actor_name, require_counter_operator
+from server.api.security import actor_name, require_counter_operator, require_operator
 from server.api.tickets import ticket_out
 from server.domain.clock import local_day, utcnow
 from server.models import Counter, CounterService, Ticket
@@ -84,6 +84,7 @@ class CounterView(MethodView):
 
 @blp.route("/counters/<int:counter_id>/call-next")
 class CallNextView(MethodView):
+    @require_operator
     @blp.response(200, TicketOut)
     @blp.alt_response(409, description="Nobody waiting (error no_ticket_waiting)")
     @blp.doc(security=[{"bearer": []}, {"cookie": []}])
@@ -99,6 +100,7 @@ class CallNextView(MethodView):
 
 @blp.route("/counters/<int:counter_id>/call")
 class CallTicketView(MethodView):
+    @require_operator
     @blp.arguments(CallTicketRequest)
     @blp.response(200, TicketOut)
     @blp.doc(security=[{"bearer": []}, {"cookie": []}])
@@ -137,6 +139,7 @@ class CallTicketView(MethodView):
 
 @blp.route("/counters/<int:counter_id>/status")
 class CounterStatusView(MethodView):
+    @require_operator
     @blp.arguments(CounterOpenRequest)
     @blp.response(200, CounterOut)
     @blp.doc(security=[{"bearer": []}, {"cookie": []}])

@@ -205,3 +205,29 @@ def init_hardening(app: Any) -> None:
                 403,
                 message="Yêu cầu từ trang khác bị từ chối. / Cross-site request refused.",
             )
+
+
+#: Who may act on counters and tickets (a viewer only reads).
+OPERATOR_ROLES = (Role.STAFF, Role.SUPERVISOR, Role.ADMIN)
+
+
+def require_operator(view: F) -> F:
+    """401 unless a user or a station token is calling; 403 for a user who only reads.
+
+    Put it above the argument parsing, so an anonymous caller learns nothing about ids or
+    bodies; the counter-level check (require_counter_operator) still follows in the view.
+    """
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_user.is_authenticated:
+            if not current_user.has_role(*OPERATOR_ROLES):
+                abort(
+                    403,
+                    message="Bạn không có quyền thực hiện thao tác này. / Not allowed for your role.",
+                )
+        elif current_station() is None:
+            abort(401, message="Vui lòng đăng nhập. / Please log in (session or bearer token).")
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

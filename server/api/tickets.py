@@ -11,7 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from server.api.schemas import TicketCreate, TicketListQuery, TicketOut, TransferRequest
-from server.api.security import actor_name, require_counter_operator, require_user
+from server.api.security import (
+    OPERATOR_ROLES,
+    actor_name,
+    require_counter_operator,
+    require_operator,
+    require_user,
+)
 from server.domain.clock import local_day, utcnow
 from server.domain.tickets import TicketStatus, allowed_actions
 from server.models import Centre, Counter, PrintJob, Ticket
@@ -54,7 +60,7 @@ def _operate(ticket: Ticket) -> Actor:
     if ticket.counter_id is not None:
         require_counter_operator(db().session.get(Counter, ticket.counter_id))
     else:
-        require_user()(lambda: None)()
+        require_user(*OPERATOR_ROLES)(lambda: None)()
     name, staff_id = actor_name()
     return Actor(name, staff_id)
 
@@ -140,6 +146,7 @@ def _transition(name: str, operation: Any, doc: str) -> None:
         @blp.response(200, TicketOut)
         @blp.alt_response(409, description="Illegal transition (error illegal_transition)")
         @blp.doc(security=[{"bearer": []}, {"cookie": []}], summary=doc, description=doc)
+        @require_operator
         def post(self, ticket_id: int) -> dict:
             ticket = _ticket(ticket_id)
             actor = _operate(ticket)
@@ -164,6 +171,7 @@ for _name, _op, _doc in (
 
 @blp.route("/tickets/<int:ticket_id>/transfer")
 class TransferView(MethodView):
+    @require_operator
     @blp.arguments(TransferRequest)
     @blp.response(200, TicketOut)
     @blp.alt_response(409, description="Illegal transition")
@@ -184,7 +192,7 @@ class TransferView(MethodView):
 class ReprintView(MethodView):
     @blp.response(200, TicketOut)
     @blp.doc(security=[{"bearer": []}, {"cookie": []}])
-    @require_user()
+    @require_user(*OPERATOR_ROLES)
     def post(self, ticket_id: int) -> dict:
         """Print the ticket again on its kiosk's printer (e.g. after paper was refilled)."""
         ticket = _ticket(ticket_id)
