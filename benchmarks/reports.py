@@ -207,6 +207,7 @@ def generate(db: Database, tickets_total: int, seed: int = 7) -> int:
                         "centre_id": centre_id,
                         "counter_id": counter,
                         "staff_id": staff,
+                        "service_id": sid,
                         "level": level,
                         "pressed_at": finished + timedelta(seconds=5),
                     }
