@@ -148,6 +148,61 @@ def config_import() -> Any:
     return redirect(url_for(".edit", entity="centres", row_id=centre.id))
 
 
+@bp.route("/admin/calendar", methods=["GET", "POST"])
+@page_roles(Role.ADMIN)
+def calendar_page() -> Any:
+    """The working calendar of a year (days off, make-up Saturdays) as its JSON document."""
+    from server.services import calendar as calendars
+
+    session = db().session
+    year = request.values.get("year", type=int) or utcnow().year
+    error = None
+    if request.method == "POST":
+        before, _ = calendars.year_schedule(session, year)
+        try:
+            if request.form.get("action") == "reset":
+                calendars.delete_year_schedule(session, year)
+                after = None
+            else:
+                data = json.loads(request.form.get("data") or "{}")
+                if not isinstance(data, dict):
+                    raise ValueError("not an object")
+                data.pop("source", None)
+                after = calendars.save_year_schedule(
+                    session, year, data, now=utcnow(), actor=f"user:{current_user.username}"
+                ).to_dict()
+        except ValueError:
+            session.rollback()
+            error = "Dữ liệu không phải JSON hợp lệ."
+        except DomainError as exc:
+            session.rollback()
+            error = exc.message_vi
+        else:
+            audit.record(
+                session,
+                user=current_user,
+                entity="calendar",
+                action="update" if after is not None else "delete",
+                now=utcnow(),
+                entity_id=year,
+                before=before.to_dict(),
+                after=after,
+            )
+            session.commit()
+            flash(f"Đã lưu lịch làm việc năm {year}.", "ok")
+            return redirect(url_for(".calendar_page", year=year))
+    schedule, source = calendars.year_schedule(session, year)
+    document = request.form.get("data") if error else None
+    return render_template(
+        "admin/calendar.html",
+        year=year,
+        schedule=schedule.to_dict(),
+        source=source,
+        document=document or json.dumps(schedule.to_dict(), ensure_ascii=False, indent=2),
+        error=error,
+    ), (422 if error else 200)
+
+
 @bp.get("/admin/<entity>")
 @page_roles(Role.ADMIN)
 def listing(entity: str) -> str:

@@ -139,11 +139,31 @@ def _report_args(default_by: str) -> dict[str, Any]:
     }
 
 
+class AllCentres:
+    """Stands for "every centre" in the report pages' headings and links."""
+
+    id = "all"
+    name = "Tất cả trung tâm"
+    subtitle = ""
+
+    def __init__(self, timezone: str) -> None:
+        self.timezone = timezone
+
+
 def _compute(kind: str, default_by: str) -> tuple[dict, dict, list[Centre], Centre, str | None]:
     from server.services.reports import build_report
     from server.services.scorecards import build_scorecards
 
-    centres, centre = page_centres()
+    if request.args.get("centre") == "all" and current_user.centre_id is None:
+        # A province viewer's whole province: every centre, grouped as asked.
+        centres = list(db().session.execute(select(Centre).order_by(Centre.id)).scalars())
+        if not centres:
+            abort(404)
+        centre = AllCentres(centres[0].timezone)
+        centre_ids = [c.id for c in centres]
+    else:
+        centres, centre = page_centres()
+        centre_ids = [centre.id]
     args = _report_args(default_by)
     anchor = args["date"] or local_day(utcnow(), centre.timezone)
     error = None
@@ -156,9 +176,9 @@ def _compute(kind: str, default_by: str) -> tuple[dict, dict, list[Centre], Cent
     if kind == "scorecards":
         by = args["by"] if args["by"] in ("staff", "agency") else "staff"
         args["by"] = by
-        result = build_scorecards(session, [centre.id], period, by=by, timezone=centre.timezone)
+        result = build_scorecards(session, centre_ids, period, by=by, timezone=centre.timezone)
     else:
-        result = build_report(session, [centre.id], period, args["by"], timezone=centre.timezone)
+        result = build_report(session, centre_ids, period, args["by"], timezone=centre.timezone)
     session.commit()
     args["date"] = anchor
     return result, args, centres, centre, error

@@ -144,6 +144,7 @@ POLICY: dict[tuple[str, str], tuple[str, ...]] = {
             ("config_page", ("GET",)),
             ("config_download", ("GET",)),
             ("config_import", ("POST",)),
+            ("calendar_page", ("GET", "POST")),
         )
         for method in methods
     },
