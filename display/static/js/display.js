@@ -2,10 +2,13 @@
 // the last calls, waiting counts per field, date and clock, the scrolling notice.
 //
 // Calls in a burst each get their own `hold` seconds in the big panel (a queue), while the
-// counter tiles and the recent-call list change at once. Voice: see announcer.js.
+// counter tiles and the recent-call list change at once. Voice: see announcer.js. While
+// the hall is quiet the big panel shows slides of procedures (slides.js); a rating thanks
+// the citizen on the counter's tile.
 
 import { Announcer } from "./announcer.js";
-import { HallState, Watchdog, connectHall, epochNow, pageConfig } from "./hall.js";
+import { HallState, RATING_EVENT, Watchdog, connectHall, epochNow, pageConfig } from "./hall.js";
+import { Slides } from "./slides.js";
 
 const config = pageConfig();
 const state = new HallState(config.zone);
@@ -14,6 +17,19 @@ const FLASH_MS = Math.min(holdMs, 5000);
 const BUSY_HOLD_MS = 3000;
 const TICKER_VH_PER_S = 10; // scroll speed, in screen heights / 100 per second
 const WEEKDAYS = ["Chủ nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
+const THANKS_MS = 6000; // the thank-you on a counter's tile after a rating
+const THANK_YOU = "Cảm ơn quý khách đã đánh giá!";
+
+// Slides between calls: ?slides=0 turns them off; ?slide_idle= (seconds without a call
+// before they start, default 20) and ?slide_seconds= (per slide, default 12).
+const params = new URLSearchParams(location.search);
+const paramSeconds = (name, fallback) => {
+  const value = Number.parseFloat(params.get(name));
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+};
+const slidesEnabled = !["0", "false", "no"].includes((params.get("slides") || "").toLowerCase());
+const slideIdleMs = Math.max(1, paramSeconds("slide_idle", 20)) * 1000;
+const slideMs = Math.max(1, paramSeconds("slide_seconds", 12)) * 1000;
 
 const $ = (id) => document.getElementById(id);
 const esc = (text) =>
@@ -27,6 +43,10 @@ const isPlainName = (name, number) => !name || name.trim() === `Quầy ${number}
 const highlight = { current: null, shownAt: 0, queue: [] };
 const renderLog = []; // {number, counter, receivedAt, paintedAt}: call → screen latency
 const highlightLog = []; // {number, counter, shownAt}
+let lastCallAt = performance.now(); // the hall is "quiet" this long after the last call
+const thanks = new Map(); // counter id -> {text, until}: the tiles saying thank you
+const thanksLog = []; // {counter, level, ratingId, at}
+const seenRatings = new Set(); // rating ids (the event may come to two rooms)
 let connection = "connecting";
 const statusLog = []; // connection changes, for the tests and the curious
 
@@ -34,6 +54,14 @@ const announcer = new Announcer({
   centreId: config.centre_id,
   muted: config.muted,
   onChange: renderAudioStatus,
+});
+
+const slides = new Slides({
+  centreId: config.centre_id,
+  box: $("slides"),
+  slideMs,
+  // In a zone, the procedures of the fields its counters serve.
+  fieldIds: () => (config.zone ? new Set(state.visibleFields().map((f) => f.id)) : null),
 });
 
 window.tthccDisplay = {
@@ -56,6 +84,8 @@ window.tthccDisplay = {
   },
   statusLog,
   setMuted,
+  slides,
+  thanksLog,
 };
 
 // --- the big panel ------------------------------------------------------------------------
@@ -145,11 +175,14 @@ function renderCounters() {
           const ticket = c.current_ticket;
           const hot = flashing && ticket && highlight.current.counter_id === c.id;
           const paused = c.status === "paused";
+          // A call's flash wins over a thank-you; the thank-you outlasts it if time is left.
+          const thank = !hot && !paused && thanks.get(c.id);
           const name = isPlainName(c.name, c.number) ? "" : `<div class="tile-name">${esc(c.name)}</div>`;
-          const body = paused
-            ? `<div class="tile-paused">Tạm dừng</div>`
-            : `<div class="tile-number">${ticket ? esc(ticket.number) : "—"}</div>`;
-          return `<div class="tile${hot ? " hot" : ""}${paused ? " paused" : ""}" data-counter="${c.number}">
+          let body = `<div class="tile-number">${ticket ? esc(ticket.number) : "—"}</div>`;
+          if (paused) body = `<div class="tile-paused">Tạm dừng</div>`;
+          else if (thank) body = `<div class="tile-thanks" role="status">${esc(thank.text)}</div>`;
+          const classes = `tile${hot ? " hot" : ""}${paused ? " paused" : ""}${thank ? " thanks" : ""}`;
+          return `<div class="${classes}" data-counter="${c.number}">
             <div class="tile-head">QUẦY ${esc(c.number)}</div>${name}${body}</div>`;
         })
         .join("")
@@ -226,10 +259,78 @@ function setMuted(muted) {
   announcer.setMuted(muted);
 }
 
+// --- slides and thank-yous -------------------------------------------------------------------
+
+/** Quiet: no call for a while, the last one had its hold, none waiting, none being said. */
+function hallIsQuiet(now) {
+  return (
+    now - lastCallAt >= slideIdleMs &&
+    now - highlight.shownAt >= holdMs &&
+    !highlight.queue.length &&
+    !announcer.queue.length &&
+    !announcer.active
+  );
+}
+
+function updateSlides(now) {
+  if (!slidesEnabled) return;
+  if (hallIsQuiet(now)) {
+    if (!slides.active && slides.ready) {
+      slides.show();
+      $("now").hidden = slides.active;
+    }
+    slides.tick(now);
+  } else {
+    hideSlides();
+  }
+}
+
+function hideSlides() {
+  if (!slides.active) return;
+  slides.hide();
+  $("now").hidden = false;
+}
+
+/** `rating.recorded`: thank the citizen on the counter's tile for a few seconds (silently). */
+function onRating(payload) {
+  const rating = payload && payload.rating;
+  if (!rating || rating.counter_id === null || rating.counter_id === undefined) return;
+  if (rating.id !== undefined && rating.id !== null) {
+    if (seenRatings.has(rating.id)) return;
+    seenRatings.add(rating.id);
+    if (seenRatings.size > 200) seenRatings.delete(seenRatings.values().next().value);
+  }
+  if (!state.inZone(rating.counter_id)) return;
+  const text = (payload.thank_you && String(payload.thank_you)) || THANK_YOU;
+  thanks.set(rating.counter_id, { text, until: performance.now() + THANKS_MS });
+  thanksLog.push({
+    counter: rating.counter_number,
+    level: rating.level,
+    ratingId: rating.id,
+    at: epochNow(),
+  });
+  renderCounters();
+}
+
+/** Drop thank-yous whose time is up; true if any was dropped. */
+function expireThanks(now) {
+  let dropped = false;
+  for (const [counterId, thank] of thanks) {
+    if (thank.until <= now) {
+      thanks.delete(counterId);
+      dropped = true;
+    }
+  }
+  return dropped;
+}
+
 // --- wiring ------------------------------------------------------------------------------
 
 function onCall(call) {
   const receivedAt = epochNow();
+  lastCallAt = performance.now();
+  hideSlides(); // a call takes the panel back at once
+  thanks.delete(call.counter_id); // the counter has moved on to its next citizen
   queueHighlight(call);
   announcer.enqueue(call);
   renderCounters();
@@ -263,6 +364,10 @@ const socket = connectHall(config.centre_id, {
     for (const call of missed) onCall(call);
   },
   onEvent: (name, payload) => {
+    if (name === RATING_EVENT) {
+      onRating(payload);
+      return;
+    }
     const call = state.applyEvent(name, payload);
     if (call) onCall(call);
     else if (name === "queue.updated") renderWaiting();
@@ -276,9 +381,12 @@ let lastFlashing = false;
 function tick() {
   renderClock();
   advanceHighlight();
-  const flashing = highlight.current && performance.now() - highlight.shownAt < FLASH_MS;
-  if (flashing !== lastFlashing) renderCounters();
+  const now = performance.now();
+  const flashing = highlight.current && now - highlight.shownAt < FLASH_MS;
+  const thanksEnded = expireThanks(now);
+  if (flashing !== lastFlashing || thanksEnded) renderCounters();
   lastFlashing = flashing;
+  updateSlides(now);
   watchdog.beat();
 }
 function loop() {
@@ -297,5 +405,6 @@ document.addEventListener("keydown", (e) => {
 });
 renderAudioStatus();
 renderConnection();
+if (slidesEnabled) slides.start();
 loop();
 if (!announcer.muted) announcer.context(); // shows "bật âm thanh" at once if audio is blocked

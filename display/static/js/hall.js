@@ -8,6 +8,8 @@
 
 export const CALL_EVENTS = ["ticket.called", "ticket.recalled"];
 const STATE_EVENTS = ["ticket.issued", "ticket.updated", "counter.updated", "queue.updated"];
+/** A citizen rated a counter (the TV thanks them; HallState ignores it). */
+export const RATING_EVENT = "rating.recorded";
 
 /** Wall-clock milliseconds (same clock as the tests' time.time()). */
 export const epochNow = () => performance.timeOrigin + performance.now();
@@ -62,7 +64,7 @@ export function connectHall(centreId, handlers) {
     handlers.onSnapshot(snapshot, { first });
     first = false;
   });
-  for (const name of [...CALL_EVENTS, ...STATE_EVENTS]) {
+  for (const name of [...CALL_EVENTS, ...STATE_EVENTS, RATING_EVENT]) {
     socket.on(name, (payload) => {
       handlers.onContact();
       handlers.onEvent(name, payload);
