@@ -29,6 +29,15 @@
     no_show: "Vắng mặt",
   };
   const COUNTER_STATUS_VI = { open: "Đang mở", paused: "Tạm dừng", closed: "Đã đóng" };
+  // The server sends the label; these cover an older server (normalised levels, DOMAIN.md).
+  const RATING_LABELS = {
+    5: "Rất hài lòng",
+    4: "Hài lòng",
+    3: "Bình thường",
+    2: "Không hài lòng",
+    1: "Rất không hài lòng",
+  };
+  const RATING_NOTICE_MS = 8000;
   const AT_COUNTER = new Set(["called", "serving"]);
   const EXPIRED = {
     vi: "Phiên đăng nhập đã hết hạn hoặc không còn hiệu lực. Vui lòng đăng nhập lại.",
@@ -227,6 +236,7 @@
   function showView(name) {
     state.view = name;
     for (const view of ["login", "picker", "counter"]) $(`view-${view}`).hidden = view !== name;
+    if (name !== "counter") hideRatingNotice();
     $("session-box").hidden = name === "login";
     $("btn-change-counter").hidden = name !== "counter";
     if (name === "login") {
@@ -871,6 +881,7 @@
     for (const name of ["ticket.issued", "ticket.called", "ticket.recalled", "ticket.updated"]) {
       socket.on(name, onTicket);
     }
+    socket.on("rating.recorded", onRating);
   }
 
   function onSnapshot(snap) {
@@ -928,6 +939,36 @@
       setTicket(t);
     }
     // A status change that stays at the counter (start) comes with counter.updated.
+  }
+
+  // --- ratings: tell the staff member, briefly, what the citizen pressed ------------------
+
+  const seenRatings = new Set(); // the event may reach us through two rooms
+  let ratingTimer = null;
+
+  function onRating(payload) {
+    const r = payload && payload.rating;
+    if (!r || state.view !== "counter" || r.counter_id !== state.counterId) return;
+    if (r.id !== null && r.id !== undefined) {
+      if (seenRatings.has(r.id)) return;
+      seenRatings.add(r.id);
+    }
+    const level = Number(r.level);
+    const label = r.label || RATING_LABELS[level] || `mức ${r.level}`;
+    const notice = $("rating-notice");
+    $("rating-notice-text").textContent = `Công dân đã đánh giá: ${label}`;
+    const about = r.ticket_number ? `Phiếu ${r.ticket_number}` : r.attached === false ? "Đánh giá chung của quầy" : "";
+    $("rating-notice-detail").textContent = about + (payload.replaces_id ? " · thay cho lần bấm trước" : "");
+    notice.dataset.tone = level >= 4 ? "high" : level === 3 ? "mid" : "low";
+    notice.dataset.ratingId = r.id ?? "";
+    notice.hidden = false;
+    clearTimeout(ratingTimer);
+    ratingTimer = setTimeout(hideRatingNotice, RATING_NOTICE_MS);
+  }
+
+  function hideRatingNotice() {
+    clearTimeout(ratingTimer);
+    $("rating-notice").hidden = true;
   }
 
   // --- keyboard ---------------------------------------------------------------------------
