@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from server.db import OutboxMessage, outbox
+from server.domain.clock import DEFAULT_TIMEZONE, to_local
 from server.domain.errors import DomainError
 from server.models import Centre, Counter, CounterService, PrintJob, Station, Ticket
 from server.services import events
@@ -162,11 +163,14 @@ def station_views(
     if centre_ids is not None:
         query = query.where(Station.centre_id.in_(centre_ids))
     stations = session.execute(query).scalars().all()
-    failed = _failed_prints(session, [s.id for s in stations], now - FAILED_PRINTS_SINCE)
+    zones = dict(session.execute(select(Centre.id, Centre.timezone)).all())
+    failed = _failed_prints(session, [s.id for s in stations], now - FAILED_PRINTS_SINCE, zones)
     views = []
     for station in stations:
+        zone = zones.get(station.centre_id, DEFAULT_TIMEZONE)
         devices = [
-            {"name": name, **state} for name, state in sorted((station.device_states or {}).items())
+            {"name": name, **state, "at": _local_iso(state.get("at"), zone)}
+            for name, state in sorted((station.device_states or {}).items())
         ]
         views.append(
             {
@@ -179,7 +183,7 @@ def station_views(
                 "has_printer": station.has_printer,
                 "token_active": station.token_hash is not None,
                 "online": station.id in online,
-                "last_seen_at": iso(station.last_seen_at),
+                "last_seen_at": iso(station.last_seen_at and to_local(station.last_seen_at, zone)),
                 "devices": devices,
                 "faults": sum(1 for d in devices if d.get("state") in FAULT_STATES),
                 "failed_prints": failed.get(station.id, []),
@@ -188,8 +192,18 @@ def station_views(
     return views
 
 
+def _local_iso(moment: Any, zone: str) -> str | None:
+    """An ISO time from a device state (stored in UTC) in the centre's time."""
+    if not isinstance(moment, str):
+        return None
+    try:
+        return to_local(datetime.fromisoformat(moment), zone).isoformat()
+    except ValueError:
+        return moment
+
+
 def _failed_prints(
-    session: Session, station_ids: list[int], since: datetime
+    session: Session, station_ids: list[int], since: datetime, zones: dict[int, str]
 ) -> dict[int, list[dict[str, Any]]]:
     """Per station, tickets whose latest print job failed (a reprint clears them)."""
     if not station_ids:
@@ -207,13 +221,14 @@ def _failed_prints(
     for job, ticket in latest.values():
         if job.status != "failed":
             continue
+        zone = zones.get(ticket.centre_id, DEFAULT_TIMEZONE)
         failed.setdefault(job.station_id, []).append(
             {
                 "job_id": job.job_id,
                 "ticket_id": ticket.id,
                 "number": ticket.display_number,
                 "reason": job.reason,
-                "at": iso(job.acked_at or job.created_at),
+                "at": iso(to_local(job.acked_at or job.created_at, zone)),
             }
         )
     return failed
