@@ -10,10 +10,23 @@ yesterday and today are folded on the fly. `ticket_rows` answers both the same w
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Float, String, case, cast, func, literal, select, type_coerce
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -142,29 +155,110 @@ def fold_days(
             )
 
 
-def ticket_rows(
+def ticket_source(
     session: Session, centre_ids: Sequence[int], first: date, last: date, now_day: date
-) -> list[Any]:
-    """FACT_COLUMNS of every ticket of first..last: stored facts, then the unsettled days."""
+) -> Any | None:
+    """FACT_COLUMNS of every ticket of first..last as one subquery: the stored facts of
+    settled days, then the unsettled days folded on the fly. None when the range is empty."""
     fold_days(session, centre_ids, first, last, now_day)
     settled_end = min(last, now_day - timedelta(days=SETTLE_DAYS))
     ids = list(centre_ids)
-    rows: list[Any] = []
+    parts = []
     if settled_end >= first:
-        columns = [getattr(ReportTicketFact, c) for c in FACT_COLUMNS]
-        if session.get_bind().dialect.name == "sqlite":
-            # The ISO text as stored: parsing 500k dates would cost more than the query.
-            columns[1] = type_coerce(ReportTicketFact.day, String)
-        rows.extend(
-            session.execute(
-                select(*columns).where(
-                    ReportTicketFact.centre_id.in_(ids),
-                    ReportTicketFact.day.between(first, settled_end),
-                )
-            ).all()
+        parts.append(
+            select(*[getattr(ReportTicketFact, c).label(c) for c in FACT_COLUMNS]).where(
+                ReportTicketFact.centre_id.in_(ids),
+                ReportTicketFact.day.between(first, settled_end),
+            )
         )
     live_start = max(first, settled_end + timedelta(days=1))
     if live_start <= last:
-        stmt = fold_select(session, ids, (live_start, last))
-        rows.extend(tuple(r)[1:] for r in session.execute(stmt))
-    return rows
+        live = fold_select(session, ids, (live_start, last)).subquery("live")
+        parts.append(select(*[live.c[c] for c in FACT_COLUMNS]))
+    if not parts:
+        return None
+    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("period_tickets")
+
+
+#: Per dimension, the column each figure is attributed by: (issue, wait, finish, no-show,
+#: transfer). None: not attributed (an issue has no counter or staff yet). Field and
+#: agency are grouped by service and staff, then mapped (see reports.build_report).
+KEY_COLUMNS: dict[str, tuple[str | None, ...]] = {
+    "centre": ("centre_id",) * 5,
+    "service": ("issue_service", "issue_service", "fin_service", "ns_service", "tr_service"),
+    "field": ("issue_service", "issue_service", "fin_service", "ns_service", "tr_service"),
+    "counter": (None, "call_counter", "fin_counter", "ns_counter", "call_counter"),
+    "staff": (None, "call_staff", "fin_staff", "ns_staff", "tr_staff"),
+    "agency": (None, "call_staff", "fin_staff", "ns_staff", "tr_staff"),
+    "day": ("day",) * 5,
+}
+
+
+@dataclass
+class Aggregates:
+    """What a report needs, grouped by the dimension's keys (None: not attributed)."""
+
+    counts: list[
+        tuple[Any, Any, Any, int, int, int]
+    ]  # issue key, no-show key, transfer key, issued, no-shows, transfers
+    waits: list[tuple[Any, float]]
+    served: list[tuple[Any, float | None]]
+    heat: list[tuple[int, int, int]]  # weekday (Monday 0), hour, tickets issued
+
+
+def aggregate(
+    session: Session,
+    centre_ids: Sequence[int],
+    first: date,
+    last: date,
+    now_day: date,
+    dimension: str,
+    utc_offset: float,
+) -> Aggregates:
+    """Counts and the heat map summed by the database; durations fetched as (key, seconds)
+    for the percentiles: four scans of narrow rows, whatever the period."""
+    src = ticket_source(session, centre_ids, first, last, now_day)
+    if src is None:
+        return Aggregates([], [], [], [])
+    sqlite = session.get_bind().dialect.name == "sqlite"
+
+    def key(name: str | None) -> Any:
+        if name is None:
+            return null()
+        if name == "tr_service":
+            return func.coalesce(src.c.tr_service, src.c.issue_service)
+        if name == "day" and sqlite:
+            return type_coerce(src.c.day, String)  # ISO text: no date parsing per row
+        return src.c[name]
+
+    names = KEY_COLUMNS[dimension]
+    k_issue, k_wait, k_fin, k_ns, k_tr = (key(n) for n in names)
+    grouping = [k for k, n in ((k_issue, names[0]), (k_ns, names[3]), (k_tr, names[4])) if n]
+    # Core rows through the connection: the ORM's row handling would double the cost.
+    run = session.connection().execute
+    counts = run(
+        select(
+            k_issue.label("k_issue"),
+            k_ns.label("k_ns"),
+            k_tr.label("k_tr"),
+            func.count(src.c.issue_at),
+            func.coalesce(func.sum(src.c.n_no_show), 0),
+            func.coalesce(func.sum(src.c.n_transfer), 0),
+        ).group_by(*grouping)
+    ).all()
+    waits = run(select(k_wait, src.c.wait).where(src.c.wait.is_not(None))).all()
+    served = run(select(k_fin, src.c.service_time).where(src.c.finish_at.is_not(None))).all()
+    local = cast(src.c.issue_at + utc_offset, Integer)
+    weekday = (local // 86400 + 3) % 7
+    hour = (local % 86400) // 3600
+    heat = run(
+        select(weekday, hour, func.count())
+        .where(src.c.issue_at.is_not(None))
+        .group_by(weekday, hour)
+    ).all()
+    return Aggregates(
+        [tuple(r) for r in counts],
+        [tuple(r) for r in waits],
+        [tuple(r) for r in served],
+        [(int(w), int(h), int(n)) for w, h, n in heat],
+    )

@@ -23,12 +23,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import inspect, select
+from sqlalchemy import Integer, cast, func, inspect, select
 from sqlalchemy.orm import Session
 
 from server.domain.clock import local_day, utcnow
 from server.models import Agency, Centre, Counter, Field, Service, User
-from server.services.report_facts import epoch, ticket_rows
+from server.services.report_facts import aggregate, epoch
 from server.services.tickets import InvalidRequest
 
 PERIOD_KINDS = ("day", "week", "month", "quarter", "year", "range")
@@ -230,22 +230,41 @@ def counted_ratings(Rating: Any, centre_ids: Sequence[int], lo: datetime, hi: da
     ]
 
 
-def rating_rows(
-    session: Session, centre_ids: Sequence[int], lo: datetime, hi: datetime
-) -> list[Any]:
-    """(level, centre, service, counter, staff, pressed_at epoch) of the period's ratings."""
+#: The ratings column each dimension groups by (field, agency and day are mapped after).
+_RATING_KEY = {
+    "centre": "centre_id",
+    "service": "service_id",
+    "field": "service_id",
+    "counter": "counter_id",
+    "staff": "staff_id",
+    "agency": "staff_id",
+}
+
+
+def rating_counts(
+    session: Session,
+    centre_ids: Sequence[int],
+    lo: datetime,
+    hi: datetime,
+    dimension: str,
+    utc_offset: float,
+) -> list[tuple[Any, int, int]]:
+    """(key, level, count) of the period's ratings that count, summed by the database.
+
+    For "day" the key is the local day as days since 1970-01-01."""
     if not ratings_available(session):
         return []
     Rating = _rating_model()
-    stmt = select(
-        Rating.level,
-        Rating.centre_id,
-        Rating.service_id,
-        Rating.counter_id,
-        Rating.staff_id,
-        epoch(session, Rating.pressed_at),
-    ).where(*counted_ratings(Rating, centre_ids, lo, hi))
-    return session.execute(stmt).all()
+    if dimension == "day":
+        key = cast(epoch(session, Rating.pressed_at) + utc_offset, Integer) // 86400
+    else:
+        key = getattr(Rating, _RATING_KEY[dimension])
+    stmt = (
+        select(key, Rating.level, func.count())
+        .where(*counted_ratings(Rating, centre_ids, lo, hi))
+        .group_by(key, Rating.level)
+    )
+    return [tuple(r) for r in session.connection().execute(stmt)]
 
 
 # --- building a report -----------------------------------------------------------------
@@ -315,28 +334,6 @@ class Labels:
         return table.get(key, f"#{key}")
 
 
-def _key_function(dimension: str, labels: Labels) -> Any:
-    """(centre, service, counter, staff, day) → the key of the chosen dimension."""
-    if dimension == "centre":
-        return lambda centre, service, counter, staff, day: centre
-    if dimension == "service":
-        return lambda centre, service, counter, staff, day: service
-    if dimension == "field":
-        fields = labels.service_field
-        return lambda centre, service, counter, staff, day: fields.get(service)
-    if dimension == "counter":
-        return lambda centre, service, counter, staff, day: counter
-    if dimension == "staff":
-        return lambda centre, service, counter, staff, day: staff
-    if dimension == "agency":
-        agencies = labels.staff_agency
-        return lambda centre, service, counter, staff, day: agencies.get(staff)
-    # Stored facts come back as ISO text on SQLite, dates elsewhere: key days by ISO text.
-    return lambda centre, service, counter, staff, day: (
-        day if isinstance(day, str) else day.isoformat()
-    )
-
-
 def _utc_offset(timezone: str, moment: date) -> float:
     local = datetime.combine(moment, time(12), tzinfo=ZoneInfo(timezone))
     return local.utcoffset().total_seconds()
@@ -363,50 +360,55 @@ def build_report(
         raise InvalidRequest(f"Không nhóm được theo «{by}».", f"cannot group by {by!r}")
     labels = Labels.load(session, centre_ids)
     offset = _utc_offset(timezone, period.start)
-    key_of = _key_function(by, labels)
-    attribute_issue = by not in _NO_ISSUE_ATTRIBUTION
+    # Figures come grouped by the dimension's own column; field and agency are mapped from
+    # service and staff here, and "day" keys made ISO text.
+    remap = {
+        "field": labels.service_field.get,
+        "agency": labels.staff_agency.get,
+        "day": lambda d: d if d is None or isinstance(d, str) else d.isoformat(),
+    }.get(by, lambda k: k)
     groups: dict[Any, Tally] = defaultdict(Tally)
     total = Tally()
     heat = [[0] * 24 for _ in range(7)]
     today = local_day(now or utcnow(), timezone)
+    figures = aggregate(session, centre_ids, period.start, period.end, today, by, offset)
 
-    for (
-        centre, day, issue_at, issue_service, wait, call_counter, call_staff, _finish_at,
-        service_time, fin_service, fin_counter, fin_staff, n_no_show, ns_service, ns_counter,
-        ns_staff, n_transfer, tr_service, tr_staff,
-    ) in ticket_rows(session, centre_ids, period.start, period.end, today):  # fmt: skip
-        if issue_at is not None:
-            total.issued += 1
-            local = issue_at + offset
-            heat[(int(local // 86400) + 3) % 7][int(local % 86400 // 3600)] += 1
-            if attribute_issue:
-                groups[key_of(centre, issue_service, None, None, day)].issued += 1
-            if wait is not None:
-                total.waits.append(wait)
-                groups[key_of(centre, issue_service, call_counter, call_staff, day)].waits.append(
-                    wait
-                )
-        if fin_service is not None:
-            tally = groups[key_of(centre, fin_service, fin_counter, fin_staff, day)]
-            tally.served += 1
-            total.served += 1
-            if service_time is not None:
-                tally.services.append(service_time)
-                total.services.append(service_time)
-        if n_no_show:
-            groups[key_of(centre, ns_service, ns_counter, ns_staff, day)].no_show += n_no_show
-            total.no_show += n_no_show
-        if n_transfer:
-            service = tr_service if tr_service is not None else issue_service
-            groups[key_of(centre, service, call_counter, tr_staff, day)].transferred += n_transfer
-            total.transferred += n_transfer
+    for k_issue, k_ns, k_tr, issued, no_shows, transfers in figures.counts:
+        total.issued += issued
+        total.no_show += no_shows
+        total.transferred += transfers
+        if by not in _NO_ISSUE_ATTRIBUTION and issued:
+            groups[remap(k_issue)].issued += issued
+        if no_shows:
+            groups[remap(k_ns)].no_show += no_shows
+        if transfers:
+            groups[remap(k_tr)].transferred += transfers
+    waits: dict[Any, list[float]] = defaultdict(list)
+    for k, wait in figures.waits:
+        waits[k].append(wait)
+    for k, values in waits.items():
+        groups[remap(k)].waits.extend(values)
+        total.waits.extend(values)
+    services: dict[Any, list[float | None]] = defaultdict(list)
+    for k, seconds in figures.served:
+        services[k].append(seconds)
+    for k, values in services.items():
+        tally = groups[remap(k)]
+        timed = [v for v in values if v is not None]
+        tally.served += len(values)
+        tally.services.extend(timed)
+        total.served += len(values)
+        total.services.extend(timed)
+    for weekday, hour, count in figures.heat:
+        heat[weekday][hour] += count
 
     lo, hi = period.utc_bounds(timezone)
     has_ratings = ratings_available(session)
-    for level, centre, service, counter, staff, pressed in rating_rows(session, centre_ids, lo, hi):
-        day = (date(1970, 1, 1) + timedelta(days=int((pressed + offset) // 86400))).isoformat()
-        groups[key_of(centre, service, counter, staff, day)].levels[int(level)] += 1
-        total.levels[int(level)] += 1
+    for key, level, count in rating_counts(session, centre_ids, lo, hi, by, offset):
+        if by == "day":
+            key = (date(1970, 1, 1) + timedelta(days=int(key))).isoformat()
+        groups[remap(key)].levels[int(level)] += count
+        total.levels[int(level)] += count
 
     rows = [
         {"key": key, "label": labels.name(by, key), **tally.figures()}
