@@ -93,3 +93,34 @@ def test_low_ratings_open_down_to_ticket_counter_service_and_time(database, day)
     assert row["staff_name"] == "Nguyễn Thị Hương"
     assert row["pressed_at"].startswith("2026-11-25T09:15")
     assert row["finished_at"].startswith("2026-11-25T09:14")
+
+
+def test_a_call_that_reopens_a_paused_counter_is_on_the_trail(database, day):
+    from server.models import Counter
+    from server.services import tickets as ops
+    from server.services.counters import set_counter_status
+
+    with database.transaction() as session:
+        counter = session.get(Counter, day.counter_2)
+        set_counter_status(session, counter, "open", now=local("11:00"), staff_id=day.minh)
+        set_counter_status(session, counter, "paused", "Nghỉ giải lao", now=local("11:10"))
+        ops.issue_ticket(session, service_id=day.service_b, now=local("11:15"))
+        ops.call_next(
+            session,
+            counter_id=counter.id,
+            now=local("11:20"),
+            actor=ops.Actor("user:minh", day.minh),
+        )
+        rows = session.execute(
+            select(CounterEvent.status, CounterEvent.from_status, CounterEvent.at)
+            .where(CounterEvent.counter_id == day.counter_2, CounterEvent.at >= local("11:00"))
+            .order_by(CounterEvent.id)
+        ).all()
+        duty = duty_by_staff(session, [day.centre_id], local("11:00"), local("11:30"))
+    assert [(r.status, r.from_status, r.at) for r in rows] == [
+        ("open", "closed", local("11:00")),
+        ("paused", "open", local("11:10")),
+        ("open", "paused", local("11:20")),
+    ]
+    assert duty[day.minh]["paused_seconds"] == 600
+    assert duty[day.minh]["on_duty_seconds"] == 1800
