@@ -158,13 +158,18 @@ class StationNamespace(Namespace):
         # Join before reading the counters: a change committed meanwhile still reaches us.
         join_room(events.station_room(station.id))
         join_room(events.stations_room(station.centre_id))
-        self.stations[request.sid] = station.id
-        station_connected(session, station, utcnow())
-        config = station_config(session, station)
-        counters = counter_states(session, station.centre_id)
-        jobs = printing.pending_jobs(session, station.id)
         code = station.code
-        session.commit()
+        try:
+            station_connected(session, station, utcnow())
+            config = station_config(session, station)
+            counters = counter_states(session, station.centre_id)
+            jobs = printing.pending_jobs(session, station.id)
+            session.commit()
+        except Exception as exc:  # database down: the agent retries with back-off
+            session.rollback()
+            logger.exception("station %s: connect failed", code)
+            raise ConnectionRefusedError("server error, try again") from exc
+        self.stations[request.sid] = station.id
         logger.info("station %s connected (%d pending print job(s))", code, len(jobs))
         self.emit(events.STATION_CONFIG, config, room=request.sid)
         for payload in counters:
