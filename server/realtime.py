@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import request
-from flask_socketio import Namespace, SocketIO, join_room
+from flask_socketio import Namespace, SocketIO, join_room, leave_room
 from sqlalchemy.exc import IntegrityError
 
 from server.db import Database, OutboxMessage
@@ -56,17 +56,23 @@ class HallNamespace(Namespace):
         if not isinstance(data, dict) or not isinstance(data.get("centre_id"), int):
             return {"ok": False, "message": "subscribe needs an integer centre_id"}
         centre_id = data["centre_id"]
+        rooms = [events.centre_room(centre_id)]
+        if isinstance(data.get("station_id"), int):
+            rooms.append(events.station_room(data["station_id"]))
+        # Join before reading: a change committed while the snapshot is built then reaches
+        # this client as an event too, instead of falling between snapshot and join.
+        for room in rooms:
+            join_room(room)
         session = self.database.session
         try:
             snap = snapshot(session, centre_id, utcnow())
         except Exception as exc:  # unknown centre, database down: tell the page, don't crash
             logger.warning("snapshot for centre %s failed: %s", centre_id, exc)
+            for room in rooms:
+                leave_room(room)
             return {"ok": False, "message": str(exc)}
         finally:
             session.rollback()
-        join_room(events.centre_room(centre_id))
-        if isinstance(data.get("station_id"), int):
-            join_room(events.station_room(data["station_id"]))
         self.emit(events.SNAPSHOT, snap, room=request.sid)
         return {"ok": True}
 

@@ -143,3 +143,32 @@ def test_print_jobs_older_than_a_minute_are_not_printed_late(app, client, demo, 
     assert [r for r in agent.get_received("/station") if r["name"] == "print.job"] == []
     body = client.get(f"/api/v1/tickets/{ticket['id']}").get_json()
     assert (body["print_status"], body["print_reason"]) == ("failed", "expired")
+
+
+def test_a_change_committed_while_the_snapshot_is_built_still_reaches_the_page(
+    app, demo, database, monkeypatch
+):
+    import server.realtime as realtime
+    from server.domain.clock import utcnow
+    from server.services.tickets import issue_ticket
+
+    real_snapshot = realtime.snapshot
+
+    def snapshot_with_a_kiosk_racing(session, centre_id, now):
+        with database.transaction() as other:  # another request commits meanwhile
+            issue_ticket(other, service_id=1, now=utcnow())
+        return real_snapshot(session, centre_id, now)
+
+    monkeypatch.setattr(realtime, "snapshot", snapshot_with_a_kiosk_racing)
+    hall = sio(app, "/hall")
+    hall.emit("subscribe", {"centre_id": demo.centre_id}, namespace="/hall")
+    assert "ticket.issued" in names(hall.get_received("/hall"))
+
+
+def test_a_failed_subscribe_leaves_no_room_joined(app, client, demo):
+    hall = sio(app, "/hall")
+    assert (
+        hall.emit("subscribe", {"centre_id": 999}, namespace="/hall", callback=True)["ok"] is False
+    )
+    client.post("/api/v1/tickets", json={"service_id": 1})
+    assert hall.get_received("/hall") == []
