@@ -59,13 +59,19 @@ def test_db_upgrade_demo_and_user_add(env):
     # Re-running the demo keeps the kiosk agent's still-valid token.
     assert agent_config.read_text() == token_before
 
-    added = tthcc(env, "user", "add", "nguyenvana", "--role", "supervisor", stdin="mat-khau-du-dai\n")
+    added = tthcc(
+        env, "user", "add", "nguyenvana", "--role", "supervisor", stdin="mat-khau-du-dai\n"
+    )
     assert "nguyenvana (supervisor) created" in added.stdout
-    dup = tthcc(env, "user", "add", "nguyenvana", "--role", "staff", stdin="mat-khau-du-dai\n", check=False)
+    dup = tthcc(
+        env, "user", "add", "nguyenvana", "--role", "staff", stdin="mat-khau-du-dai\n", check=False
+    )
     assert dup.returncode != 0 and "taken" in dup.stderr
     short = tthcc(env, "user", "add", "x", "--role", "staff", stdin="ngan\n", check=False)
     assert short.returncode != 0 and "8+" in short.stderr
-    bad_role = tthcc(env, "user", "add", "y", "--role", "king", stdin="mat-khau-du-dai\n", check=False)
+    bad_role = tthcc(
+        env, "user", "add", "y", "--role", "king", stdin="mat-khau-du-dai\n", check=False
+    )
     assert bad_role.returncode != 0
 
 
