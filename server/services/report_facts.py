@@ -201,8 +201,8 @@ class Aggregates:
     counts: list[
         tuple[Any, Any, Any, int, int, int]
     ]  # issue key, no-show key, transfer key, issued, no-shows, transfers
-    waits: list[tuple[Any, float]]
-    served: list[tuple[Any, float | None]]
+    waits: Sequence[tuple[Any, float]]
+    served: Sequence[tuple[Any, float | None]]
     heat: list[tuple[int, int, int]]  # weekday (Monday 0), hour, tickets issued
 
 
@@ -258,7 +258,7 @@ def aggregate(
     ).all()
     return Aggregates(
         [tuple(r) for r in counts],
-        [tuple(r) for r in waits],
-        [tuple(r) for r in served],
+        waits,  # Rows unpack like tuples: no copy of 500k rows
+        served,
         [(int(w), int(h), int(n)) for w, h, n in heat],
     )
