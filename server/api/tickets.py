@@ -92,7 +92,7 @@ class TicketsView(MethodView):
             if body["request_id"] is None:
                 raise
             issued = ops.issue_ticket(session, now=utcnow(), **arguments)
-        out = ticket_view(issued.ticket, timezone=issued.ticket.service.centre.timezone)
+        out = ticket_view(issued.ticket, timezone=issued.timezone)
         out.update(
             waiting_ahead=issued.waiting_ahead,
             print_job_id=issued.print_job_id,

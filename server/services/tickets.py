@@ -254,6 +254,7 @@ class IssuedTicket:
     ticket: Ticket
     waiting_ahead: int
     print_job_id: str | None
+    timezone: str = "Asia/Ho_Chi_Minh"
 
 
 def issue_ticket(
@@ -355,7 +356,7 @@ def issue_ticket(
 
     _emit_ticket(session, events.TICKET_ISSUED, ticket, centre, waiting_ahead=waiting_ahead)
     _emit_queue(session, centre, now, counts)
-    return IssuedTicket(ticket, waiting_ahead, print_job_id)
+    return IssuedTicket(ticket, waiting_ahead, print_job_id, centre.timezone)
 
 
 def _already_issued(session: Session, ticket: Ticket) -> IssuedTicket:
@@ -368,7 +369,8 @@ def _already_issued(session: Session, ticket: Ticket) -> IssuedTicket:
         .scalars()
         .first()
     )
-    return IssuedTicket(ticket, waiting_ahead_of(session, ticket), job_id)
+    centre = session.get(Centre, ticket.centre_id)
+    return IssuedTicket(ticket, waiting_ahead_of(session, ticket), job_id, centre.timezone)
 
 
 # --- calling ---------------------------------------------------------------------------
