@@ -192,6 +192,57 @@ def bench_issue(db: str, seconds: int, connections: int) -> dict:
         }
 
 
+def _paced_client(url: str, rate: float, seconds: float, offset: int, out) -> None:
+    """One keep-alive HTTP client sending `rate` ticket requests a second; latencies to `out`."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    interval, start, latencies, i = 1.0 / rate, time.perf_counter(), [], 0
+    while (now := time.perf_counter()) - start < seconds:
+        due = start + i * interval
+        if due > now:
+            time.sleep(due - now)
+        body = json.dumps({"service_id": 1 + (offset + i) % 8})
+        t0 = time.perf_counter()
+        conn.request("POST", "/api/v1/tickets", body, {"Content-Type": "application/json"})
+        response = conn.getresponse()
+        response.read()
+        latencies.append((time.perf_counter() - t0) * 1000)
+        assert response.status == 201, response.status
+        i += 1
+    out.put(latencies)
+
+
+def bench_issue_latency(db: str, rate: int, clients: int, seconds: int) -> dict:
+    """Latency of ticket issue at a steady rate (kiosks don't queue up like a load tester)."""
+    import multiprocessing
+
+    with database(db) as url_db, server(url_db) as (url, _):
+        _issue_many(url, 50)  # warm up the worker
+        queue = multiprocessing.Queue()
+        procs = [
+            multiprocessing.Process(
+                target=_paced_client, args=(url, rate / clients, seconds, k * 1000, queue)
+            )
+            for k in range(clients)
+        ]
+        for p in procs:
+            p.start()
+        latencies = [x for _ in procs for x in queue.get(timeout=seconds + 60)]
+        for p in procs:
+            p.join()
+        return {
+            "db": db,
+            "rate_per_s": rate,
+            "clients": clients,
+            "requests": len(latencies),
+            "median_ms": round(statistics.median(latencies), 2),
+            "p99_ms": round(pct(latencies, 99), 2),
+        }
+
+
 def _issue_many(url: str, n: int, *, serve: bool = False) -> None:
     """Issue n tickets round the services; with `serve`, counters call as they go (a real
     day: ranges of 999 numbers would otherwise run out with everyone still waiting)."""
@@ -324,8 +375,10 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "what", choices=["issue", "call-next", "rss", "display", "ticket-bytes", "all"]
+        "what",
+        choices=["issue", "issue-latency", "call-next", "rss", "display", "ticket-bytes", "all"],
     )
+    parser.add_argument("--rate", type=int, default=300, help="issue-latency: requests per second")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
@@ -334,6 +387,11 @@ def main() -> None:
     jobs = []
     if args.what in ("issue", "all"):
         jobs += [("issue", lambda d=d: bench_issue(d, args.seconds, args.connections)) for d in dbs]
+    if args.what in ("issue-latency", "all"):
+        jobs += [
+            ("issue-latency", lambda d=d: bench_issue_latency(d, args.rate, 4, args.seconds))
+            for d in dbs
+        ]
     if args.what in ("call-next", "all"):
         jobs += [("call-next", lambda d=d: bench_call_next(d, 3000, 500)) for d in dbs]
     if args.what in ("rss", "all"):
