@@ -99,17 +99,20 @@ def _load_demo(config: Config) -> None:
                 printed_dir=config.instance_path / "printed",
                 spool_dir=config.instance_path / "demo" / "kiosk-spool",
             )
-        if result.counters_station_id is not None and needs_token(
-            session, counters_path, result.counters_station_id
-        ):
+        if result.counters_station_id is not None:
+            token = _read_token(counters_path)
+            if needs_token(session, counters_path, result.counters_station_id):
+                station = session.get(Station, result.counters_station_id)
+                token = issue_station_token(session, station)
+            # Also rewritten, with its still-valid token, when an older demo wrote it
+            # without a device added since (the counters' slip printer).
             write_counters_agent_config(
                 counters_path,
                 server_url=server_url,
-                token=issue_station_token(
-                    session, session.get(Station, result.counters_station_id)
-                ),
+                token=token,
                 spool_dir=config.instance_path / "demo" / "counters-spool",
                 counters=result.counters,
+                printed_dir=config.instance_path / "printed-counters",
             )
     click.echo(
         ("created" if result.created else "already present")

@@ -6,6 +6,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -26,8 +27,12 @@ from server.services.auth import create_user, issue_station_token
 logger = logging.getLogger(__name__)
 
 DEMO_CENTRE_CODE = "BN-KINHBAC"
-#: The station of the counters' devices: rating pads, LED boards, a call keypad.
+#: The station of the counters' devices: rating pads, LED boards, a call keypad, and the
+#: (simulated) thermal printer of the counters' dossier slips.
 COUNTERS_STATION_CODE = "COUNTERS-1"
+#: Set once the demo counters were bound to COUNTERS-1's printer, so an admin's later
+#: changes to that binding survive `tthcc demo` (which runs at every `tthcc run`).
+_SLIP_PRINTER_SEEDED = "demo_slip_printer_seeded"
 DEMO_LOCK_KEY = 7_270_002
 
 FIELDS = [
@@ -176,6 +181,8 @@ def load_demo(
     __import__("server.demo_procedures").demo_procedures.seed_procedures(session, centre.id)
     kiosk = _station(session, centre, "KIOSK-1")
     counters_station = _station(session, centre, COUNTERS_STATION_CODE)
+    if not (centre.settings or {}).get(_SLIP_PRINTER_SEEDED):
+        _bind_counters_to_slip_printer(session, centre, counters_station)
     counters = session.execute(
         select(Counter.id, Counter.number)
         .where(Counter.centre_id == centre.id)
@@ -190,6 +197,18 @@ def load_demo(
         issue_station_token(session, counters_station) if issue_counters_token else None,
         tuple((counter_id, number) for counter_id, number in counters),
     )
+
+
+def _bind_counters_to_slip_printer(session: Session, centre: Centre, station: Station) -> None:
+    """Once per demo centre (also one created before slips were printed): COUNTERS-1
+    gets a printer and every counter not yet bound prints its dossier slips there."""
+    station.has_printer = True
+    for counter in session.execute(
+        select(Counter).where(Counter.centre_id == centre.id, Counter.station_id.is_(None))
+    ).scalars():
+        counter.station_id = station.id
+    centre.settings = {**(centre.settings or {}), _SLIP_PRINTER_SEEDED: True}
+    session.flush()
 
 
 def _station(session: Session, centre: Centre, code: str) -> Station:
@@ -293,7 +312,8 @@ def _create_centre(session: Session) -> Centre:
                 centre_id=centre.id,
                 code=COUNTERS_STATION_CODE,
                 kind="counter",
-                name="Thiết bị các quầy (bàn phím đánh giá, bảng LED)",
+                name="Thiết bị các quầy (bàn phím đánh giá, bảng LED, máy in giấy hẹn)",
+                has_printer=True,
             ),
         ]
     )
@@ -320,21 +340,23 @@ def write_agent_config(
     _write_private(path, text)
 
 
-def write_counters_agent_config(
-    path: Path,
+def counters_agent_config_text(
     *,
     server_url: str,
     token: str,
     spool_dir: Path,
     counters: tuple[tuple[int, int], ...],
+    printed_dir: Path | None = None,
     keypad_counters: tuple[int, ...] = (1,),
-) -> None:
-    """The demo counters station's agent config, every device a simulator (pty-sim:NAME).
+) -> str:
+    """The demo counters station's agent config, every device a simulator.
 
-    One rating pad per counter on a port of its own (``ratingpad-N``), every counter's
-    LED board on one RS-485 bus (``ledboards``, address = counter number), and a call
-    keypad at counter 1 (``keypad-1``). ``tthcc sim hall`` plugs them all in, with a
-    control FIFO each: ``echo 5 > var/dev/ratingpad-1.ctl``.
+    One rating pad per counter on a port of its own (``ratingpad-N``, pty-sim:NAME),
+    every counter's LED board on one RS-485 bus (``ledboards``, address = counter
+    number), a call keypad at counter 1 (``keypad-1``), and the counters' slip printer
+    (``sim://printed_dir``: each dossier slip lands there as .bin and .png). ``tthcc sim
+    hall`` plugs the serial ones in, with a control FIFO each:
+    ``echo 5 > var/dev/ratingpad-1.ctl``.
     """
     lines = [
         "# Demo counters station: written by `tthcc demo`, regenerated with a fresh token.",
@@ -344,6 +366,16 @@ def write_counters_agent_config(
         f'station_token = "{token}"',
         f'spool_dir = "{spool_dir}"',
     ]
+    if printed_dir is not None:
+        lines += [
+            "",
+            "# The counters' dossier slips (docs/dossiers.md): one .bin and .png per slip.",
+            "[[printers]]",
+            'name = "counters-printer"',
+            f'url = "sim://{printed_dir}"',
+            'mode = "text"',
+            "default = true",
+        ]
     for counter_id, number in counters:
         lines += [
             "",
@@ -370,7 +402,20 @@ def write_counters_agent_config(
                 f'url = "pty-sim:keypad-{number}"',
                 f"counter_id = {counter_id}",
             ]
-    _write_private(path, "\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
+
+
+def write_counters_agent_config(path: Path, **kwargs: Any) -> bool:
+    """Write :func:`counters_agent_config_text` to ``path`` unless it already says that;
+    True when the file was (re)written."""
+    text = counters_agent_config_text(**kwargs)
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except OSError:
+        pass
+    _write_private(path, text)
+    return True
 
 
 def _write_private(path: Path, text: str) -> None:

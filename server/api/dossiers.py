@@ -1,4 +1,5 @@
-"""Dossiers (hồ sơ): receive at the counter, hand off, look up, print the slip."""
+"""Dossiers (hồ sơ): receive at the counter, hand off, look up, print the slip (PDF, or
+on the counter's thermal printer through a print job)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from server.models import Centre, Dossier, Procedure, Role, Service, User
 from server.runtime import db
 from server.services import dossier_documents as documents
 from server.services import dossiers as ops
+from server.services import printing
 from server.services.dossiers import Handler
 from server.services.tickets import Actor
 
@@ -71,6 +73,15 @@ class TransitionBody(BaseSchema):
 class ApologyBody(BaseSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     new_due_date = fields.Date(required=True)
+
+
+class SlipPrintBody(BaseSchema):
+    counter_id = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        metadata={"description": "Print at this counter's printer (default: the receiving one)"},
+    )
 
 
 class ListQuery(BaseSchema):
@@ -128,8 +139,15 @@ def _today(centre_id: int) -> date:
 
 def _view(dossier: Dossier, **extra) -> dict:
     view = ops.dossier_view(dossier, today=_today(dossier.centre_id))
+    view["slip_print"] = printing.slip_prints(db().session, [dossier]).get(dossier.id)
     view.update(extra)
     return view
+
+
+def _views(dossiers: list[Dossier], today: date) -> list[dict]:
+    """Staff lists: each dossier with its latest slip print job (`slip_print`, or null)."""
+    prints = printing.slip_prints(db().session, dossiers)
+    return [{**ops.dossier_view(d, today=today), "slip_print": prints.get(d.id)} for d in dossiers]
 
 
 def _staff_of(dossier: Dossier) -> User | None:
@@ -146,7 +164,10 @@ class DossiersView(MethodView):
     @require_user(*STAFF_ROLES)
     def post(self, body: dict) -> dict:
         """Record a dossier received at the counter. Returns it with its code, appointment
-        date (working calendar, cut-off) and the worded receipt slip (`slip_lines`)."""
+        date (working calendar, cut-off) and the worded receipt slip (`slip_lines`).
+
+        At a counter bound to a station with a printer, the slip is also sent there as a
+        print job: `slip_print` gives its status (pending → printed | failed), else null."""
         session = db().session
         procedure = session.get(Procedure, body["procedure_id"])
         if procedure is not None and _user().centre_id not in (None, procedure.centre_id):
@@ -177,7 +198,7 @@ class DossiersView(MethodView):
         centre_id = _scoped_centre(args["centre_id"])
         today = _today(centre_id)
         rows = ops.list_dossiers(db().session, centre_id, status=args["status"])
-        return [ops.dossier_view(d, today=today) for d in rows]
+        return _views(rows, today)
 
 
 @blp.route("/dossiers/overdue")
@@ -190,10 +211,7 @@ class OverdueView(MethodView):
         """Being processed and past the appointment day (oldest due first)."""
         centre_id = _scoped_centre(args["centre_id"])
         today = _today(centre_id)
-        return [
-            ops.dossier_view(d, today=today)
-            for d in ops.overdue_dossiers(db().session, centre_id, today)
-        ]
+        return _views(ops.overdue_dossiers(db().session, centre_id, today), today)
 
 
 @blp.route("/dossiers/due-soon")
@@ -207,7 +225,7 @@ class DueSoonView(MethodView):
         centre_id = _scoped_centre(args["centre_id"])
         today = _today(centre_id)
         rows = ops.due_soon_dossiers(db().session, centre_id, today, args["within"])
-        return [ops.dossier_view(d, today=today) for d in rows]
+        return _views(rows, today)
 
 
 @blp.route("/dossiers/lookup")
@@ -352,3 +370,22 @@ class SlipView(MethodView):
         (the `slip` object of devices.printing.slip, see docs/dossiers.md)."""
         document = _document(dossier_id, "slip")
         return {"lines": document.text_lines(), "print": document.print_payload()}
+
+
+@blp.route("/dossiers/<int:dossier_id>/slip/print")
+class SlipPrintView(MethodView):
+    @blp.arguments(SlipPrintBody)
+    @blp.response(200)
+    @blp.alt_response(409, description="The counter has no station with a printer")
+    @blp.doc(security=_SECURITY)
+    @require_user(*STAFF_ROLES)
+    def post(self, body: dict, dossier_id: int) -> dict:
+        """Print the receipt slip (again) on the thermal printer of the counter's station,
+        e.g. after a failed print (`slip_print.status` = failed) or for a lost slip. A job
+        of this dossier still pending is superseded. Returns the dossier with the new
+        job in `slip_print`; without a printer: 409, print the PDF instead."""
+        dossier = _dossier(dossier_id)
+        session = db().session
+        printing.print_slip(session, dossier, now=utcnow(), counter_id=body["counter_id"])
+        session.commit()
+        return _view(dossier)

@@ -128,6 +128,8 @@ class Counter(Base):
     current_ticket_id: Mapped[int | None] = mapped_column(
         ForeignKey("tickets.id", use_alter=True), nullable=True
     )
+    #: The station whose printer prints this counter's dossier slips (None: PDF only).
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"), nullable=True)
 
     centre: Mapped[Centre] = relationship(back_populates="counters")
     staff: Mapped[User | None] = relationship("User", foreign_keys=[staff_id], lazy="selectin")

@@ -1,10 +1,21 @@
-"""Tickets, their append-only event trail, the per-day numbering rows and print jobs."""
+"""Tickets, their append-only event trail, the per-day numbering rows and print jobs
+(tickets and dossier slips)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, UTCDateTime
@@ -99,13 +110,31 @@ class TicketEvent(Base):
 
 
 class PrintJob(Base):
-    """A ticket to print at a station; `job_id` is the agent's idempotency key."""
+    """A document to print at a station: a queue ticket or a dossier's receipt slip.
+
+    `job_id` is the agent's idempotency key; `kind` says which document `payload` is and
+    which of `ticket_id` / `dossier_id` it belongs to.
+    """
 
     __tablename__ = "print_jobs"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'ticket' AND ticket_id IS NOT NULL)"
+            " OR (kind = 'dossier_slip' AND dossier_id IS NOT NULL)",
+            name="owner",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[str] = mapped_column(String(40), unique=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    #: ticket | dossier_slip (the `kind` of the print.job event).
+    kind: Mapped[str] = mapped_column(String(20), default="ticket", server_default="ticket")
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id"), index=True, nullable=True
+    )
+    dossier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dossiers.id", ondelete="CASCADE"), index=True, nullable=True
+    )
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     reason: Mapped[str] = mapped_column(String(200), default="")

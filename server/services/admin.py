@@ -162,6 +162,7 @@ ENTITIES: dict[str, Entity] = {
                 Attr("name", "Tên quầy"),
                 Attr("zone", "Khu vực"),
                 Attr("services", "Dịch vụ (theo thứ tự phục vụ)", "refs", ref="services"),
+                Attr("station_id", "Máy in giấy hẹn (điểm thiết bị)", "ref", ref="stations"),
             ),
             ("centre_id", "number"),
         ),

@@ -1,8 +1,9 @@
 """A centre's set-up as a JSON file, so a second centre can start from the first one's.
 
 Exported: the centre's settings, fields, services, priority categories, agencies, counters
-(with their services in order, by code) and stations (without tokens). Not exported:
-people (accounts and passwords stay with their centre), tickets, ratings, history.
+(with their services in order, by code, and the station printing their slips) and
+stations (without tokens). Not exported: people (accounts and passwords stay with their
+centre), tickets, ratings, history.
 Import creates a new centre under a new code, all in the caller's transaction.
 """
 
@@ -44,7 +45,10 @@ def export_config(session: Session, centre: Centre) -> dict[str, Any]:
         select(PriorityCategory).where(PriorityCategory.centre_id == centre.id)
     ).scalars()
     agencies = session.execute(select(Agency).where(Agency.centre_id == centre.id)).scalars()
-    stations = session.execute(select(Station).where(Station.centre_id == centre.id)).scalars()
+    stations = list(
+        session.execute(select(Station).where(Station.centre_id == centre.id)).scalars()
+    )
+    station_codes = {s.id: s.code for s in stations}
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -87,6 +91,7 @@ def export_config(session: Session, centre: Centre) -> dict[str, Any]:
                 "name": c.name,
                 "zone": c.zone,
                 "services": [services[link.service_id].code for link in c.service_links],
+                "station": station_codes.get(c.station_id),
             }
             for c in centre.counters
         ],
@@ -176,6 +181,7 @@ def import_config(
         for agency in data.get("agencies", []):
             session.add(Agency(centre_id=centre.id, name=str(agency)))
         session.flush()
+        bindings = {}  # counter -> the code of the station printing its slips
         for c in data.get("counters", []):
             counter = Counter(
                 centre_id=centre.id,
@@ -185,6 +191,8 @@ def import_config(
             )
             session.add(counter)
             session.flush()
+            if c.get("station"):
+                bindings[counter] = c["station"]
             for position, service_code in enumerate(c.get("services", [])):
                 session.add(
                     CounterService(
@@ -193,13 +201,16 @@ def import_config(
                         position=position,
                     )
                 )
+        stations = {}
         for s in data.get("stations", []):
-            session.add(
-                Station(
-                    centre_id=centre.id,
-                    **{k: s[k] for k in ("code", "kind", "name", "zone", "has_printer")},
-                )
+            stations[s["code"]] = Station(
+                centre_id=centre.id,
+                **{k: s[k] for k in ("code", "kind", "name", "zone", "has_printer")},
             )
+            session.add(stations[s["code"]])
+        session.flush()
+        for counter, station_code in bindings.items():
+            counter.station_id = stations[station_code].id
         session.flush()
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidRequest(

@@ -35,6 +35,7 @@ from server.domain.dossiers import (
     next_status,
 )
 from server.models import Centre, Counter, Dossier, DossierHandoff, DossierSequence, Procedure
+from server.services import printing
 from server.services.calendar import centre_cutoff, parse_cutoff, working_calendar
 from server.services.tickets import Actor, InvalidRequest, NotFound
 from server.services.views import iso
@@ -147,7 +148,11 @@ def receive_dossier(
     counter_id: int | None = None,
     ticket_id: int | None = None,
 ) -> Dossier:
-    """Record a dossier received at the counter; compute its code and appointment."""
+    """Record a dossier received at the counter; compute its code and appointment.
+
+    When the counter is bound to a station with a printer, the receipt slip is queued
+    for it (a print job, sent to the station's agent after commit).
+    """
     procedure = session.get(Procedure, procedure_id)
     if procedure is None:
         raise NotFound(
@@ -206,6 +211,9 @@ def receive_dossier(
         calendar=calendar,
     )
     logger.info("dossier %s received, due %s", dossier.code, due.isoformat())
+    station = printing.slip_station(session, counter_id)
+    if station is not None:  # the slip comes out of the counter's printer after commit
+        printing.create_slip_job(session, dossier, station, now=now)
     return dossier
 
 

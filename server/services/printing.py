@@ -1,4 +1,9 @@
-"""Print jobs for a station's ticket printer, acknowledged by its agent (at most once)."""
+"""Print jobs for a station's printer, acknowledged by its agent (at most once).
+
+Two kinds of document go through the same jobs: the queue ticket printed at a kiosk, and a
+dossier's receipt and appointment slip printed at the counter that received it (on the
+printer of the station the counter is bound to, `Counter.station_id`).
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,27 @@ from sqlalchemy.orm import Session
 
 from server.db import OutboxMessage, outbox
 from server.domain.clock import to_local, utcnow
-from server.models import Centre, Counter, CounterService, PrintJob, Station, Ticket
+from server.domain.errors import DomainError
+from server.models import (
+    Centre,
+    Counter,
+    CounterService,
+    Dossier,
+    PrintJob,
+    Station,
+    Ticket,
+    User,
+)
 from server.services import events
+from server.services.dossier_documents import receipt_slip
+from server.services.views import iso
 
 logger = logging.getLogger(__name__)
+
+KIND_TICKET = "ticket"
+KIND_DOSSIER_SLIP = "dossier_slip"
+#: Where each kind's document travels in the print.job event (docs/station-protocol.md).
+_DOCUMENT_KEY = {KIND_TICKET: "ticket", KIND_DOSSIER_SLIP: "slip"}
 
 THANK_YOU = "Cảm ơn quý khách!"
 FOOTER_EN = "Please wait for your number to be called"
@@ -49,10 +71,27 @@ def ticket_print_payload(
     }
 
 
+class NoSlipPrinter(DomainError):
+    """The counter is bound to no station with a printer: the slip is printed as a PDF."""
+
+    code = "no_slip_printer"
+    http_status = 409
+
+
+def job_event(job: PrintJob) -> dict[str, Any]:
+    """The `print.job` payload of a job (docs/station-protocol.md)."""
+    return {
+        "job_id": job.job_id,
+        "printer": None,
+        "kind": job.kind,
+        _DOCUMENT_KEY[job.kind]: job.payload,
+    }
+
+
 def _job_message(job: PrintJob) -> OutboxMessage:
     return OutboxMessage(
         events.PRINT_JOB,
-        {"job_id": job.job_id, "printer": None, "ticket": job.payload},
+        job_event(job),
         (events.station_room(job.station_id),),
         namespace=events.STATION_NAMESPACE,
     )
@@ -70,6 +109,7 @@ def create_print_job(
     """Queue the ticket for the station's printer; sent to its agent after commit."""
     job = PrintJob(
         job_id=uuid.uuid4().hex,
+        kind=KIND_TICKET,
         ticket_id=ticket.id,
         station_id=station.id,
         status="pending",
@@ -99,9 +139,117 @@ def reprint(session: Session, *, ticket_id: int, now: datetime) -> str | None:
     )
 
 
+# --- dossier slips ---------------------------------------------------------------------
+
+
+def slip_station(session: Session, counter_id: int | None) -> Station | None:
+    """The station whose printer prints this counter's slips, if it has a printer."""
+    counter = session.get(Counter, counter_id) if counter_id is not None else None
+    if counter is None or counter.station_id is None:
+        return None
+    station = session.get(Station, counter.station_id)
+    if station is None or not station.has_printer or station.centre_id != counter.centre_id:
+        return None
+    return station
+
+
+def create_slip_job(
+    session: Session, dossier: Dossier, station: Station, *, now: datetime
+) -> PrintJob:
+    """Queue the dossier's receipt slip for the station's printer; sent after commit.
+
+    A job of the same dossier still pending is superseded (never re-sent), so a reprint
+    while the printer was off gives one slip, not two, when it comes back.
+    """
+    for older in session.execute(
+        select(PrintJob).where(PrintJob.dossier_id == dossier.id, PrintJob.status == "pending")
+    ).scalars():
+        older.status, older.reason, older.acked_at = "failed", "superseded", now
+    staff = session.get(User, dossier.received_by_id) if dossier.received_by_id else None
+    job = PrintJob(
+        job_id=uuid.uuid4().hex,
+        kind=KIND_DOSSIER_SLIP,
+        dossier_id=dossier.id,
+        station_id=station.id,
+        status="pending",
+        payload=receipt_slip(dossier, staff=staff).print_payload(),
+        created_at=now,
+    )
+    session.add(job)
+    session.flush()
+    outbox(session).append(_job_message(job))
+    logger.info("dossier %s: slip job %s for station %s", dossier.code, job.job_id, station.code)
+    return job
+
+
+def print_slip(
+    session: Session, dossier: Dossier, *, now: datetime, counter_id: int | None = None
+) -> PrintJob:
+    """(Re)print the slip at `counter_id`'s printer (default: the receiving counter).
+
+    Raises :class:`NoSlipPrinter` when that counter has no printing station.
+    """
+    counter_id = counter_id if counter_id is not None else dossier.counter_id
+    counter = session.get(Counter, counter_id) if counter_id is not None else None
+    if counter is not None and counter.centre_id != dossier.centre_id:
+        counter = None
+    station = slip_station(session, counter.id) if counter is not None else None
+    if station is None:
+        where = counter.label if counter is not None else "Hồ sơ không gắn với quầy nào"
+        raise NoSlipPrinter(
+            f"{where}: chưa có máy in giấy hẹn (gắn quầy với một điểm thiết bị có máy in "
+            "trong trang quản trị). Vui lòng in giấy hẹn bằng PDF.",
+            f"counter {counter_id} has no station with a printer",
+        )
+    return create_slip_job(session, dossier, station, now=now)
+
+
+def slip_prints(
+    session: Session, dossiers: list[Dossier], now: datetime | None = None
+) -> dict[int, dict[str, Any]]:
+    """The latest slip job of each dossier, as the counter page shows it (absent: none).
+
+    A job still pending after SLIP_JOB_TTL is shown as failed ("expired"), which is what
+    the station's next connection records: it will not print any more.
+    """
+    if not dossiers:
+        return {}
+    zones = {d.id: d.centre.timezone for d in dossiers}
+    rows = session.execute(
+        select(PrintJob, Station)
+        .join(Station, Station.id == PrintJob.station_id)
+        .where(PrintJob.dossier_id.in_(list(zones)), PrintJob.kind == KIND_DOSSIER_SLIP)
+        .order_by(PrintJob.id)
+    ).all()
+    now = now or utcnow()
+    views: dict[int, dict[str, Any]] = {}
+    for job, station in rows:
+        status, reason = job.status, job.reason
+        if status == "pending" and now - job.created_at > SLIP_JOB_TTL:
+            status, reason = "failed", "expired"
+        zone = zones[job.dossier_id]
+        views[job.dossier_id] = {
+            "job_id": job.job_id,
+            "status": status,
+            "reason": reason,
+            "station_id": station.id,
+            "station_code": station.code,
+            "station_name": station.name,
+            "created_at": iso(to_local(job.created_at, zone)),
+            "acked_at": iso(job.acked_at and to_local(job.acked_at, zone)),
+        }
+    return views
+
+
+# --- delivery and acknowledgement ------------------------------------------------------
+
 #: A job not printed within this time is given up: by then the kiosk has shown the number
 #: on screen, and a ticket printed minutes later would only confuse the next citizen.
 PRINT_JOB_TTL = timedelta(seconds=60)
+#: A slip may come out later: the citizen is still at the counter while the papers are
+#: checked. Past this the counter has printed the PDF; a late slip would be a duplicate.
+SLIP_JOB_TTL = timedelta(minutes=2)
+_TTL = {KIND_TICKET: PRINT_JOB_TTL, KIND_DOSSIER_SLIP: SLIP_JOB_TTL}
 
 
 def pending_jobs(
@@ -109,7 +257,8 @@ def pending_jobs(
 ) -> list[dict[str, Any]]:
     """Jobs not yet acknowledged by the station, oldest first (re-sent on reconnect).
 
-    Jobs older than PRINT_JOB_TTL are marked failed ("expired") instead of being re-sent.
+    Jobs older than their kind's time to live (PRINT_JOB_TTL, SLIP_JOB_TTL) are marked
+    failed ("expired") instead of being re-sent.
     """
     jobs = (
         session.execute(
@@ -123,10 +272,10 @@ def pending_jobs(
     now = now or utcnow()
     fresh = []
     for job in jobs:
-        if now - job.created_at > PRINT_JOB_TTL:
+        if now - job.created_at > _TTL.get(job.kind, PRINT_JOB_TTL):
             job.status, job.reason, job.acked_at = "failed", "expired", now
         else:
-            fresh.append({"job_id": job.job_id, "printer": None, "ticket": job.payload})
+            fresh.append(job_event(job))
     return fresh
 
 
@@ -139,7 +288,8 @@ def acknowledge(
     reason: str | None,
     now: datetime,
 ) -> PrintJob | None:
-    """Record the agent's ack and tell the kiosk whether to say "take your ticket"."""
+    """Record the agent's ack; tell the station's pages (the kiosk says "take your
+    ticket"; `print.status` carries `kind` and the ticket or dossier id)."""
     job = session.execute(
         select(PrintJob).where(PrintJob.job_id == job_id, PrintJob.station_id == station_id)
     ).scalar_one_or_none()
@@ -155,7 +305,9 @@ def acknowledge(
         OutboxMessage(
             events.PRINT_STATUS,
             {
+                "kind": job.kind,
                 "ticket_id": job.ticket_id,
+                "dossier_id": job.dossier_id,
                 "job_id": job.job_id,
                 "status": job.status,
                 "reason": job.reason,
