@@ -20,10 +20,10 @@ import socketio
 
 from devices.agent import events, sdnotify
 from devices.agent.printed import Claim, PrintedJobs
+from devices.agent.printer import JobDocument, job_document  # registers the printer factory
 from devices.agent.runners import PLUGIN_MODULES, DeviceRunner, runner_factories
 from devices.config import StationConfig
-from devices.errors import DeviceError, DeviceTimeout
-from devices.printing.ticket import TicketPayloadError, TicketPrint
+from devices.errors import DeviceError, DeviceTimeout, ProtocolError
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +89,6 @@ class Agent:
             except ModuleNotFoundError as exc:
                 if exc.name != module:
                     raise
-        import devices.agent.printer  # noqa: F401  (registers the printer factory)
-
         for name, factory in runner_factories().items():
             for runner in factory(self.config, self):
                 logger.debug("runner %s (%s) from %s", runner.name, runner.kind, name)
@@ -359,9 +357,9 @@ class Agent:
         if not isinstance(job_id, str) or not job_id:
             logger.warning("ignoring a print.job without a job_id")
             return
-        try:
-            ticket = TicketPrint.from_payload(data.get("ticket"))
-        except TicketPayloadError as exc:
+        try:  # a ticket or a dossier slip; an unknown kind is refused, never a crash
+            document = job_document(data)
+        except ProtocolError as exc:
             self._ack(job_id, events.ACK_FAILED, str(exc))
             return
         name = data.get("printer")
@@ -387,16 +385,16 @@ class Agent:
         elif recorded is Claim.INTERRUPTED:
             self._ack(job_id, events.ACK_FAILED, "interrupted (may have printed)")
         else:
-            runner.submit(lambda: self._print(runner, job_id, ticket))
+            runner.submit(lambda: self._print(runner, job_id, document))
 
-    def _print(self, runner: Any, job_id: str, ticket: TicketPrint) -> None:
+    def _print(self, runner: Any, job_id: str, document: JobDocument) -> None:
         """On the printer thread: claim, print, record, acknowledge."""
         assert self.printed is not None
         try:
             if self.printed.claim(job_id) is not Claim.NEW:
                 return self._ack(job_id, events.ACK_PRINTED)
             try:
-                runner.print_ticket(job_id, ticket)
+                runner.print_document(job_id, document)
             except Exception as exc:
                 self.printed.release(job_id)  # nothing usable came out: a re-send may print
                 reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__

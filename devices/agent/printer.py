@@ -1,4 +1,8 @@
-"""The printer runner: one thread per ticket printer that prints jobs and watches status.
+"""The printer runner: one thread per printer that prints jobs and watches status.
+
+A job's document is a queue ticket or a dossier's receipt slip (``kind`` of the
+``print.job`` event, docs/station-protocol.md); :func:`job_document` reads it and says how
+to draw it, so the runner prints any kind the same way.
 
 Jobs and status polls share the thread, so the printer is never asked for its status in
 the middle of a ticket, and jobs print in the order they came. The printer is opened per
@@ -8,17 +12,19 @@ again next time, with no reconnect state to get wrong.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from devices.agent.runners import AgentContext, DeviceRunner, register_runner_factory
 from devices.config import PrinterConfig, StationConfig
-from devices.errors import DeviceError, DeviceNotFound, PrinterFault
-from devices.printing.layout import draw_ticket
+from devices.errors import DeviceError, DeviceNotFound, PrinterFault, ProtocolError
+from devices.printing.layout import Mode, draw_ticket
 from devices.printing.sim import SimPrinter
+from devices.printing.slip import SlipPrint, draw_slip
 from devices.printing.status import PrinterState
 from devices.printing.ticket import TicketPrint
 from devices.printing.transports import open_printer, parse_printer_url, printer_state
@@ -32,9 +38,53 @@ Task = Callable[[], None]
 #: Seconds to wait for the status after a ticket: the query queues behind the ticket.
 AFTER_JOB_STATUS_TIMEOUT = 5.0
 
+KIND_TICKET = "ticket"
+KIND_DOSSIER_SLIP = "dossier_slip"
+
+
+class UnknownJobKind(ProtocolError):
+    """A ``print.job`` of a kind this agent cannot print (a newer server?)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class JobDocument:
+    """What one print job prints, validated, and how to draw it."""
+
+    kind: str
+    document: TicketPrint | SlipPrint
+
+    def draw(self, printer: Any, mode: Mode, *, codepage: int | None = None) -> None:
+        """Draw onto a python-escpos printer object, ending with a cut."""
+        if isinstance(self.document, SlipPrint):
+            draw_slip(printer, self.document, mode, codepage=codepage)
+        else:
+            draw_ticket(printer, self.document, mode, codepage=codepage)
+
+
+#: kind -> (the key of its document in the event, its parser).
+_KINDS: dict[str, tuple[str, Callable[[Any], TicketPrint | SlipPrint]]] = {
+    KIND_TICKET: ("ticket", TicketPrint.from_payload),
+    KIND_DOSSIER_SLIP: ("slip", SlipPrint.from_payload),
+}
+
+
+def job_document(job: Mapping[str, Any]) -> JobDocument:
+    """The document of a ``print.job`` event.
+
+    A job without ``kind`` is a ticket (servers from before dossier slips). Raises a
+    :class:`ProtocolError` (an unknown kind, a missing or invalid document) whose
+    message is the reason the job is acknowledged failed.
+    """
+    kind = job.get("kind") or KIND_TICKET
+    if kind not in _KINDS:
+        known = ", ".join(sorted(_KINDS))
+        raise UnknownJobKind(f"unknown print job kind {kind!r} (this agent prints: {known})")
+    key, parse = _KINDS[kind]
+    return JobDocument(kind, parse(job.get(key)))
+
 
 class PrinterRunner:
-    """Drives one ticket printer from its :class:`PrinterConfig`."""
+    """Drives one printer (tickets, dossier slips) from its :class:`PrinterConfig`."""
 
     kind = KIND
 
@@ -104,10 +154,14 @@ class PrinterRunner:
     # --- printing -----------------------------------------------------------------------
 
     def print_ticket(self, job_name: str, ticket: TicketPrint) -> None:
-        """Print one ticket now (call on the printer thread, via :meth:`submit`).
+        """Print one ticket now (see :meth:`print_document`)."""
+        self.print_document(job_name, JobDocument(KIND_TICKET, ticket))
+
+    def print_document(self, job_name: str, document: JobDocument) -> None:
+        """Print one ticket or slip now (call on the printer thread, via :meth:`submit`).
 
         Raises :class:`PrinterFault` when the printer cannot print (nothing was sent) or
-        reported a fault right after the ticket, and :class:`DeviceError` otherwise.
+        reported a fault right after the job, and :class:`DeviceError` otherwise.
         """
         printer = self._open_or_offline()
         try:
@@ -117,10 +171,11 @@ class PrinterRunner:
                 raise PrinterFault(state)
             if isinstance(printer, SimPrinter):
                 printer.job_name = job_name
-            draw_ticket(printer, ticket, self.config.mode, codepage=self.config.codepage)
-            # A printer that ran out of paper mid-ticket says so now; the citizen is
-            # better served by the on-screen ticket than by half a ticket. Silence is
-            # not a fault here: a busy printer may answer late; the next poll decides.
+            document.draw(printer, self.config.mode, codepage=self.config.codepage)
+            # A printer that ran out of paper mid-job says so now; the citizen is better
+            # served by the on-screen ticket (or the slip's PDF) than by half of it.
+            # Silence is not a fault here: a busy printer may answer late; the next poll
+            # decides.
             after = printer_state(printer, AFTER_JOB_STATUS_TIMEOUT)
             if after in (PrinterState.PAPER_OUT, PrinterState.COVER_OPEN):
                 self.set_state(after)
