@@ -105,3 +105,26 @@ def test_station_token_can_be_issued_and_revoked(env):
         assert station_for_token(s, token) is None
     missing = tthcc(env, "station", "token", "NOPE", check=False)
     assert missing.returncode != 0 and "no station" in missing.stderr
+
+
+def test_demo_adds_the_slip_printer_to_an_older_counters_config_keeping_its_token(env):
+    import tomllib
+
+    tthcc(env, "demo")
+    path = Path(env["TTHCC_INSTANCE_PATH"]) / "demo" / "counters-agent.toml"
+    config = tomllib.loads(path.read_text())
+    assert [p["url"] for p in config["printers"]] == [
+        f"sim://{Path(env['TTHCC_INSTANCE_PATH']) / 'printed-counters'}"
+    ]
+    older = path.read_text().split("\n# The counters' dossier slips")[0]
+    older += path.read_text().split("default = true\n", 1)[1]
+    path.write_text(older)  # as `tthcc demo` wrote it before slips were printed
+    assert "printers" not in tomllib.loads(older)
+
+    tthcc(env, "demo")
+    again = tomllib.loads(path.read_text())
+    assert again["station_token"] == config["station_token"]  # still valid: kept
+    assert again["printers"] == config["printers"] and len(again["ratingpads"]) == 7
+    rewritten = path.read_text()
+    tthcc(env, "demo")
+    assert path.read_text() == rewritten

@@ -300,3 +300,28 @@ def test_migration_down_and_up_keeps_ticket_jobs(app, client, database, demo, re
         [job] = s.execute(select(PrintJob)).scalars().all()
         assert (job.kind, job.ticket_id, job.dossier_id) == ("ticket", ticket["id"], None)
         assert s.execute(select(Counter.station_id)).scalars().all() == [None] * 7
+
+
+def test_an_older_demo_gets_the_slip_printer_once_and_later_edits_survive(database, demo):
+    from server.demo import load_demo
+
+    def state(s) -> tuple[bool, list]:
+        station = s.get(Station, demo.counters_station_id)
+        return station.has_printer, s.execute(
+            select(Counter.station_id).order_by(Counter.number)
+        ).scalars().all()
+
+    with database.transaction() as s:  # as a demo loaded before slips were printed
+        s.get(Station, demo.counters_station_id).has_printer = False
+        for counter in s.execute(select(Counter)).scalars():
+            counter.station_id = None
+            counter.centre.settings = {
+                k: v for k, v in counter.centre.settings.items() if "slip_printer" not in k
+            }
+    with database.transaction() as s:
+        load_demo(s)
+        assert state(s) == (True, [demo.counters_station_id] * 7)
+        s.execute(select(Counter).where(Counter.number == 7)).scalar_one().station_id = None
+    with database.transaction() as s:
+        load_demo(s)  # `tthcc run` loads the demo every time: the admin's change stays
+        assert state(s) == (True, [demo.counters_station_id] * 6 + [None])
