@@ -109,6 +109,7 @@ def init_api(app: Flask) -> Api:
     api = TthccApi(app)
     from server.api import (
         admin,
+        admin_procedures,
         announcements,
         auth,
         calendar,
@@ -137,6 +138,7 @@ def init_api(app: Flask) -> Api:
         stations,
         reports,
         admin,
+        admin_procedures,
     ):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.register_error_handler(DomainError, domain_error_response)

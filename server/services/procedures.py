@@ -319,3 +319,167 @@ def parse_csv(text: str) -> list[dict[str, Any]]:
         item["papers"] = papers
         items.append(item)
     return items
+
+
+# --- administration: create, edit, deactivate (audited) ----------------------------------
+
+#: The attributes an administrator edits, in the audit snapshot's order.
+ADMIN_KEYS = (
+    "centre_id",
+    "code",
+    "name",
+    "field_id",
+    "service_id",
+    "papers",
+    "fee_text",
+    "fee_amount",
+    "processing_days",
+    "same_day",
+    "cutoff_15h",
+    "processing_note",
+    "agency",
+    "result_place",
+    "legal_basis",
+    "position",
+    "active",
+)
+
+
+def admin_snapshot(procedure: Procedure) -> dict[str, Any]:
+    """The editable attributes as plain JSON values (and the id): the audit's before/after."""
+    out: dict[str, Any] = {"id": procedure.id}
+    for key in ADMIN_KEYS:
+        value = getattr(procedure, key)
+        out[key] = [dict(p) for p in value or []] if key == "papers" else value
+    return out
+
+
+def _check_admin_write(session: Session, procedure: Procedure, actor: Any) -> None:
+    """The actor's scope, and the field and kiosk service being of the procedure's centre."""
+    from server.services.admin import Forbidden
+
+    if actor.centre_id is not None and procedure.centre_id != actor.centre_id:
+        raise Forbidden(
+            "Bạn chỉ quản trị được trung tâm của mình.", "you administer only your own centre"
+        )
+    field = session.get(Field, procedure.field_id) if procedure.field_id is not None else None
+    if field is None or field.centre_id != procedure.centre_id:
+        raise InvalidRequest(
+            "Lĩnh vực: không thuộc trung tâm này.", "field_id: not a field of this centre"
+        )
+    if procedure.service_id is not None:
+        service = session.get(Service, procedure.service_id)
+        if service is None or service.centre_id != procedure.centre_id:
+            raise InvalidRequest(
+                "Dịch vụ (lấy số): không thuộc trung tâm này.",
+                "service_id: not a service of this centre",
+            )
+    duplicate = session.execute(
+        select(Procedure.id).where(
+            Procedure.centre_id == procedure.centre_id,
+            Procedure.code == procedure.code,
+            Procedure.id != (procedure.id or 0),
+        )
+    ).first()
+    if duplicate is not None:
+        raise InvalidRequest(
+            f"Mã thủ tục «{procedure.code}» đã có ở trung tâm này.",
+            f"code {procedure.code!r}: already used in this centre",
+        )
+
+
+def _apply_admin(procedure: Procedure, values: dict[str, Any], now: datetime) -> None:
+    for key, value in values.items():
+        if key in ADMIN_KEYS:
+            setattr(procedure, key, _papers(value, "thủ tục") if key == "papers" else value)
+    procedure.search_text = searchable_text(procedure.code, procedure.name)
+    procedure.updated_at = now
+
+
+def create_procedure(
+    session: Session, values: dict[str, Any], *, actor: Any, now: datetime
+) -> Procedure:
+    """A new procedure from validated values (see server.api.admin_procedures), audited."""
+    from server.services import audit
+
+    procedure = Procedure(
+        papers=[], fee_text="", processing_days=0, same_day=False, cutoff_15h=False, active=True
+    )
+    for key in ("processing_note", "agency", "result_place", "legal_basis"):
+        setattr(procedure, key, "")
+    procedure.position = 0
+    _apply_admin(procedure, values, now)
+    _check_admin_write(session, procedure, actor)
+    session.add(procedure)
+    session.flush()
+    audit.record(
+        session,
+        user=actor,
+        entity="procedures",
+        action="create",
+        now=now,
+        entity_id=procedure.id,
+        centre_id=procedure.centre_id,
+        after=admin_snapshot(procedure),
+    )
+    return procedure
+
+
+def update_procedure(
+    session: Session, procedure: Procedure, values: dict[str, Any], *, actor: Any, now: datetime
+) -> Procedure:
+    """Change the given attributes (not the centre); the audit keeps before → after."""
+    from server.services import audit
+
+    before = admin_snapshot(procedure)
+    values = {k: v for k, v in values.items() if k != "centre_id"}
+    _apply_admin(procedure, values, now)
+    _check_admin_write(session, procedure, actor)
+    session.flush()
+    audit.record(
+        session,
+        user=actor,
+        entity="procedures",
+        action="update",
+        now=now,
+        entity_id=procedure.id,
+        centre_id=procedure.centre_id,
+        before=before,
+        after=admin_snapshot(procedure),
+    )
+    return procedure
+
+
+def deactivate_procedure(
+    session: Session, procedure: Procedure, *, actor: Any, now: datetime
+) -> Procedure:
+    """Soft delete: hidden from the public catalogue and the kiosk, kept for dossiers."""
+    from server.services import audit
+
+    before = admin_snapshot(procedure)
+    _check_admin_write(session, procedure, actor)
+    procedure.active = False
+    procedure.updated_at = now
+    session.flush()
+    audit.record(
+        session,
+        user=actor,
+        entity="procedures",
+        action="deactivate",
+        now=now,
+        entity_id=procedure.id,
+        centre_id=procedure.centre_id,
+        before={"active": before["active"]},
+        after={"active": False},
+    )
+    return procedure
+
+
+def admin_procedure(session: Session, procedure_id: int, centre_ids: Any) -> Procedure:
+    """One procedure within the administrator's scope (None: every centre), else 404."""
+    procedure = session.get(Procedure, procedure_id)
+    if procedure is None or (centre_ids is not None and procedure.centre_id not in centre_ids):
+        raise NotFound(
+            f"Không tìm thấy thủ tục số {procedure_id}.", f"procedure {procedure_id} not found"
+        )
+    return procedure

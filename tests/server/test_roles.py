@@ -148,6 +148,12 @@ POLICY: dict[tuple[str, str], tuple[str, ...]] = {
         )
         for method in methods
     },
+    ("admin_procedures.AdminProceduresView", "GET"): ADMIN,
+    ("admin_procedures.AdminProceduresView", "POST"): ADMIN,
+    **{
+        ("admin_procedures.AdminProcedureView", m): ADMIN
+        for m in ("GET", "PUT", "PATCH", "DELETE")
+    },
     ("web_admin.printed_tickets", "GET"): PAGE_ADMIN,
     ("web_admin.printed_file", "GET"): PAGE_ADMIN,
     # Other parts of the system, as they stand (see docs/reports.md, "Roles").

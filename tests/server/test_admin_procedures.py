@@ -1,0 +1,158 @@
+"""Administration of the procedure catalogue: create, edit, deactivate, each audited."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def admin(client, admin_token):
+    def call(method, path, **kw):
+        return client.open(
+            "/api/v1" + path,
+            method=method,
+            headers={"Authorization": f"Bearer {admin_token}"},
+            **kw,
+        )
+
+    return call
+
+
+def _audit(admin):
+    return admin("GET", "/admin/audit?entity=procedures").get_json()
+
+
+def _body(admin, **over):
+    fields = admin("GET", "/admin/fields").get_json()
+    services = admin("GET", "/admin/services").get_json()
+    body = {
+        "code": "9.999001",
+        "name": "Cấp bản sao trích lục hộ tịch thử nghiệm",
+        "field_id": fields[0]["id"],
+        "service_id": services[0]["id"],
+        "papers": [{"name": "Tờ khai", "originals": 1, "copies": 0}, {"name": "CCCD", "copies": 1}],
+        "fee_text": "8.000 đồng/bản",
+        "fee_amount": 8000,
+        "processing_days": 3,
+        "cutoff_15h": True,
+        "legal_basis": "Luật Hộ tịch 2014",
+        "result_place": "Bộ phận Một cửa",
+        "agency": "UBND phường",
+    }
+    body.update(over)
+    return body
+
+
+def _public_names(client, q):
+    r = client.get("/api/v1/procedures", query_string={"q": q})
+    assert r.status_code == 200
+    return [p["name"] for p in r.get_json()]
+
+
+def test_create_update_deactivate_are_audited(admin, client, demo):
+    r = admin("POST", "/admin/procedures", json=_body(admin))
+    assert r.status_code == 201, r.get_json()
+    created = r.get_json()
+    pid = created["id"]
+    assert created["centre_id"] == demo.centre_id and created["active"] is True
+    assert created["papers"][1] == {"name": "CCCD", "originals": 1, "copies": 1, "note": ""}
+    # The search folding column is written: found without diacritics, by its new name too.
+    assert "Cấp bản sao trích lục hộ tịch thử nghiệm" in _public_names(client, "trich luc thu")
+    detail = client.get(f"/api/v1/procedures/{pid}").get_json()
+    assert detail["processing_text"] == "03 ngày làm việc" and detail["cutoff_15h"] is True
+
+    r = admin("PATCH", f"/admin/procedures/{pid}", json={"name": "Trích lục đã đổi tên"})
+    assert r.status_code == 200, r.get_json()
+    assert _public_names(client, "trich luc thu") == []
+    assert _public_names(client, "TRICH LUC DA DOI") == ["Trích lục đã đổi tên"]
+
+    r = admin(
+        "PUT", f"/admin/procedures/{pid}", json=_body(admin, same_day=True, processing_days=0)
+    )
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["same_day"] is True and r.get_json()["processing_days"] == 0
+
+    assert admin("DELETE", f"/admin/procedures/{pid}").status_code == 204
+    assert _public_names(client, "trich luc thu") == []  # deactivated: gone from the public
+    listed = admin("GET", "/admin/procedures").get_json()
+    assert any(p["id"] == pid and p["active"] is False for p in listed)  # the admin still sees it
+
+    log = _audit(admin)
+    assert [e["action"] for e in log[:4]] == ["deactivate", "update", "update", "create"]
+    assert all(e["actor"] == "user:admin" and e["entity_id"] == pid for e in log[:4])
+    assert log[0]["before"] == {"active": True} and log[0]["after"] == {"active": False}
+    assert log[2]["before"] == {"name": "Cấp bản sao trích lục hộ tịch thử nghiệm"}
+    assert log[2]["after"] == {"name": "Trích lục đã đổi tên"}
+    assert log[1]["before"]["same_day"] is False and log[1]["after"]["same_day"] is True
+    assert log[1]["after"]["processing_days"] == 0
+    assert log[3]["before"] is None and log[3]["after"]["code"] == "9.999001"
+
+
+@pytest.mark.parametrize(
+    ("over", "key", "words"),
+    [
+        ({"code": ""}, "code", "Mã thủ tục"),
+        ({"name": "   "}, "name", "Bắt buộc"),
+        ({"processing_days": -1}, "processing_days", "0 đến 365"),
+        ({"fee_amount": -5}, "fee_amount", "không được âm"),
+        ({"papers": [{"copies": 1}]}, "papers", "Bắt buộc"),
+        ({"papers": [{"name": "X", "copies": -1}]}, "papers", "bản sao"),
+        ({"same_day": True, "processing_days": 5}, "processing_days", "trong ngày"),
+        ({"field_id": None}, "field_id", ""),
+    ],
+)
+def test_validation_is_422_with_a_message(admin, demo, over, key, words):
+    r = admin("POST", "/admin/procedures", json=_body(admin, **over))
+    assert r.status_code == 422, r.get_json()
+    message = r.get_json()["message"]
+    assert key in message and words in message
+
+
+def test_references_and_duplicates_are_checked(admin, demo, database):
+    from server.models import Centre, Field, Service
+
+    with database.transaction() as session:
+        other = Centre(code="KHAC", name="Trung tâm khác", timezone="Asia/Ho_Chi_Minh", settings={})
+        session.add(other)
+        session.flush()
+        field = Field(centre_id=other.id, code="F", name="F", position=0)
+        session.add(field)
+        session.flush()
+        service = Service(
+            centre_id=other.id, field_id=field.id, code="S", name="S", range_start=1, range_end=9
+        )
+        session.add(service)
+        session.flush()
+        other_field, other_service = field.id, service.id
+    r = admin("POST", "/admin/procedures", json=_body(admin, field_id=other_field))
+    assert r.status_code == 422 and "Lĩnh vực" in r.get_json()["message"]
+    r = admin("POST", "/admin/procedures", json=_body(admin, service_id=other_service))
+    assert r.status_code == 422 and "Dịch vụ" in r.get_json()["message"]
+    r = admin("POST", "/admin/procedures", json=_body(admin, code="1.001193"))
+    assert r.status_code == 422 and "1.001193" in r.get_json()["message"]
+    assert admin("PATCH", "/admin/procedures/999999", json={"name": "X"}).status_code == 404
+    assert _audit(admin) == []
+
+
+@pytest.mark.parametrize("who", ["staff", "supervisor", "anonymous"])
+def test_only_admins(client, demo, who):
+    headers = {}
+    if who != "anonymous":
+        username, password = {
+            "staff": ("canbo1", "tthcc-canbo"),
+            "supervisor": ("giamsat", "tthcc-giamsat"),
+        }[who]
+        r = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+        headers = {"Authorization": f"Bearer {r.get_json()['token']}"}
+    expected = 401 if who == "anonymous" else 403
+    pid = client.get("/api/v1/procedures").get_json()[0]["id"]
+    for method, path in (
+        ("GET", "/admin/procedures"),
+        ("POST", "/admin/procedures"),
+        ("PUT", f"/admin/procedures/{pid}"),
+        ("PATCH", f"/admin/procedures/{pid}"),
+        ("DELETE", f"/admin/procedures/{pid}"),
+    ):
+        r = client.open("/api/v1" + path, method=method, headers=headers, json={"name": "X"})
+        assert r.status_code == expected, (method, path, r.status_code)
+    assert client.get(f"/api/v1/procedures/{pid}").get_json()["active"] is True
