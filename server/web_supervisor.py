@@ -261,6 +261,9 @@ def register(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.register_blueprint(admin_pages)
+    from server.web_admin_procedures import bp as admin_procedure_pages
+
+    app.register_blueprint(admin_procedure_pages)
     init_hardening(app)
 
     @app.context_processor

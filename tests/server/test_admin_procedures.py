@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 
@@ -156,3 +158,78 @@ def test_only_admins(client, demo, who):
         r = client.open("/api/v1" + path, method=method, headers=headers, json={"name": "X"})
         assert r.status_code == expected, (method, path, r.status_code)
     assert client.get(f"/api/v1/procedures/{pid}").get_json()["active"] is True
+
+
+@pytest.fixture
+def page(client, demo):
+    html = client.get("/supervisor/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    r = client.post(
+        "/supervisor/login",
+        data={"username": "admin", "password": "tthcc-admin", "csrf_token": token},
+    )
+    assert r.status_code == 302
+
+    def post(path, **data):
+        return client.post(path, data={"csrf_token": token, **data})
+
+    post.client = client
+    return post
+
+
+def test_pages_create_edit_and_deactivate(page, client, demo):
+    listing = client.get("/admin/procedures").get_data(as_text=True)
+    assert "Đăng ký khai sinh" in listing and 'id="rows"' in listing
+    assert "Đăng ký khai sinh" in client.get("/admin/procedures?q=khai sinh").get_data(as_text=True)
+    form = client.get("/admin/procedures/new").get_data(as_text=True)
+    field_id = re.search(r'id="f-field_id" name="field_id">.*?value="(\d+)"', form, re.S).group(1)
+    r = page(
+        "/admin/procedures/new",
+        code="9.888001",
+        name="Thủ tục thêm từ trang",
+        field_id=field_id,
+        papers="Tờ khai | 1 | 0\nCCCD | 0 | 1 | bản chụp",
+        processing_days="2",
+        fee_amount="",
+        active="1",
+    )
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    pid = int(r.headers["Location"].rsplit("/", 1)[1])
+    detail = client.get(f"/api/v1/procedures/{pid}").get_json()
+    assert detail["papers"][1] == {"name": "CCCD", "originals": 0, "copies": 1, "note": "bản chụp"}
+    assert detail["processing_days"] == 2 and detail["fee_amount"] is None
+    edit = client.get(f"/admin/procedures/{pid}").get_data(as_text=True)
+    assert "CCCD | 0 | 1 | bản chụp" in edit and "Ngừng niêm yết" in edit
+
+    r = page(
+        f"/admin/procedures/{pid}",
+        code="9.888001",
+        name="Thủ tục đã sửa",
+        field_id=field_id,
+        processing_days="-3",
+        active="1",
+    )
+    assert r.status_code == 422 and "0 đến 365" in r.get_data(as_text=True)
+    r = page(
+        f"/admin/procedures/{pid}",
+        code="9.888001",
+        name="Thủ tục đã sửa",
+        field_id=field_id,
+        same_day="1",
+        active="1",
+    )
+    assert r.status_code == 302
+    assert client.get(f"/api/v1/procedures/{pid}").get_json()["same_day"] is True
+    assert "Thủ tục đã sửa" in [
+        p["name"] for p in client.get("/api/v1/procedures?q=thu tuc da sua").get_json()
+    ]
+    r = page(f"/admin/procedures/{pid}/deactivate")
+    assert r.status_code == 302
+    assert client.get("/api/v1/procedures?q=thu tuc da sua").get_json() == []
+    log = client.get("/api/v1/admin/audit?entity=procedures").get_json()
+    assert [e["action"] for e in log] == ["deactivate", "update", "create"]
+    assert log[1]["after"]["papers"] == [] and log[1]["after"]["same_day"] is True
+
+
+def test_pages_are_for_admins_only(client, demo):
+    assert client.get("/admin/procedures").status_code == 302  # to the login page

@@ -151,8 +151,17 @@ POLICY: dict[tuple[str, str], tuple[str, ...]] = {
     ("admin_procedures.AdminProceduresView", "GET"): ADMIN,
     ("admin_procedures.AdminProceduresView", "POST"): ADMIN,
     **{
-        ("admin_procedures.AdminProcedureView", m): ADMIN
-        for m in ("GET", "PUT", "PATCH", "DELETE")
+        ("admin_procedures.AdminProcedureView", m): ADMIN for m in ("GET", "PUT", "PATCH", "DELETE")
+    },
+    **{
+        (f"web_admin_procedures.{view}", method): PAGE_ADMIN
+        for view, methods in (
+            ("procedures_list", ("GET",)),
+            ("procedure_new", ("GET", "POST")),
+            ("procedure_edit", ("GET", "POST")),
+            ("procedure_deactivate", ("POST",)),
+        )
+        for method in methods
     },
     ("web_admin.printed_tickets", "GET"): PAGE_ADMIN,
     ("web_admin.printed_file", "GET"): PAGE_ADMIN,
