@@ -191,7 +191,6 @@ POLICY: dict[tuple[str, str], tuple[str, ...]] = {
     },
     ("dossiers.TransitionView", "POST"): VALIDATED_FIRST,
     ("dossiers.ApologyView", "POST"): VALIDATED_FIRST,
-    ("dossiers.SlipPrintView", "POST"): VALIDATED_FIRST,
     ("dossiers.SlipPrintView", "POST"): OPERATOR,
     ("feedback.FeedbackListView", "GET"): SUPERVISOR_ADMIN,
     ("feedback.FeedbackListView", "POST"): VALIDATED_FIRST,  # citizens send feedback
