@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, request
 from flask.views import MethodView
+from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
@@ -13,6 +14,7 @@ from server.api.security import require_user
 from server.domain.clock import utcnow
 from server.models import Role
 from server.runtime import db
+from server.services import audit
 from server.services import procedures as ops
 from server.services.tickets import InvalidRequest
 
@@ -136,6 +138,20 @@ class ImportView(MethodView):
         items = body["procedures"] if body["procedures"] is not None else ops.parse_csv(body["csv"])
         session = db().session
         centre_id = resolve_centre_id(request.args.get("centre_id", type=int))
-        created, updated = ops.upsert_procedures(session, centre_id, items, now=utcnow())
+        now = utcnow()
+        created, updated = ops.upsert_procedures(session, centre_id, items, now=now)
+        audit.record(
+            session,
+            user=current_user,
+            entity="procedures",
+            action="import",
+            now=now,
+            centre_id=centre_id,
+            after={
+                "created": created,
+                "updated": updated,
+                "codes": [str(item.get("code", "")).strip() for item in items],
+            },
+        )
         session.commit()
         return {"created": created, "updated": updated}

@@ -150,6 +150,10 @@ def test_export_import_round_trip(client, demo, admin_token):
         headers=headers,
     )
     assert bad.status_code == 422 and "NOPE" in bad.get_json()["message_en"]
+    log = client.get("/api/v1/admin/audit?entity=procedures", headers=headers).get_json()
+    assert [e["action"] for e in log] == ["import"] * 3  # the refused import left nothing
+    assert log[1]["after"] == {"created": 1, "updated": 0, "codes": ["BN.HT.99"]}
+    assert log[0]["actor"] == "user:admin"
 
 
 def test_public_page_lists_searches_and_shows_a_procedure(client, demo):
