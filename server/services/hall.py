@@ -52,15 +52,14 @@ def recent_calls(session: Session, centre: Centre, now: datetime, limit: int = 1
     ]
 
 
-def snapshot(session: Session, centre_id: int, now: datetime) -> dict[str, Any]:
-    """Counters with their current ticket, waiting counts, recent calls: the whole hall."""
-    centre = centre_or_404(session, centre_id)
-    day = local_day(now, centre.timezone)
-    counts = waiting_counts(session, centre.id, day)
+def counters_with_current(
+    session: Session, centre_id: int
+) -> tuple[list[Counter], dict[int, Ticket]]:
+    """The centre's counters (services loaded, in order) and their current tickets by id."""
     counters = (
         session.execute(
             select(Counter)
-            .where(Counter.centre_id == centre.id)
+            .where(Counter.centre_id == centre_id)
             .options(selectinload(Counter.service_links).selectinload(CounterService.service))
             .order_by(Counter.number)
         )
@@ -68,14 +67,18 @@ def snapshot(session: Session, centre_id: int, now: datetime) -> dict[str, Any]:
         .all()
     )
     current_ids = [c.current_ticket_id for c in counters if c.current_ticket_id]
-    current = (
-        {
-            t.id: t
-            for t in session.execute(select(Ticket).where(Ticket.id.in_(current_ids))).scalars()
-        }
-        if current_ids
-        else {}
-    )
+    if not current_ids:
+        return list(counters), {}
+    rows = session.execute(select(Ticket).where(Ticket.id.in_(current_ids))).scalars()
+    return list(counters), {t.id: t for t in rows}
+
+
+def snapshot(session: Session, centre_id: int, now: datetime) -> dict[str, Any]:
+    """Counters with their current ticket, waiting counts, recent calls: the whole hall."""
+    centre = centre_or_404(session, centre_id)
+    day = local_day(now, centre.timezone)
+    counts = waiting_counts(session, centre.id, day)
+    counters, current = counters_with_current(session, centre.id)
     services = (
         session.execute(
             select(Service)

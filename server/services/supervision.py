@@ -13,20 +13,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from server.domain.clock import local_day, to_local
 from server.models import (
     Centre,
-    Counter,
-    CounterService,
     Service,
     Station,
     Ticket,
     TicketEvent,
     User,
 )
-from server.services.hall import centre_or_404
+from server.services.hall import centre_or_404, counters_with_current
 from server.services.reports import ratings_available
 
 DEFAULTS = {
@@ -88,25 +86,7 @@ def overview(
         if began and finished:
             service_times.setdefault(sid, []).append((finished - began).total_seconds())
 
-    counters = (
-        session.execute(
-            select(Counter)
-            .where(Counter.centre_id == centre.id)
-            .options(selectinload(Counter.service_links).selectinload(CounterService.service))
-            .order_by(Counter.number)
-        )
-        .scalars()
-        .all()
-    )
-    current_ids = [c.current_ticket_id for c in counters if c.current_ticket_id]
-    current = (
-        {
-            t.id: t
-            for t in session.execute(select(Ticket).where(Ticket.id.in_(current_ids))).scalars()
-        }
-        if current_ids
-        else {}
-    )
+    counters, current = counters_with_current(session, centre.id)
     last_activity = dict(
         session.execute(
             select(TicketEvent.counter_id, func.max(TicketEvent.at))
