@@ -184,6 +184,8 @@ def test_call_is_shown_within_a_second_and_said_with_the_preview_clips(live_serv
     ticket = call_next(live_server, 1)
     latency = wait_shown(page, ticket["number"], t0)
     assert latency < SHOW_WITHIN_S
+    # The paint time is logged on the next animation frame, just after the text changes.
+    page.wait_for_function("() => tthccDisplay.renderLog.length > 0", timeout=2000)
     painted = page.evaluate("() => tthccDisplay.renderLog[0]")
     assert painted["number"] == ticket["number"]
     assert painted["paintedAt"] / 1000 - t0 < SHOW_WITHIN_S
