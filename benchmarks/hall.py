@@ -156,6 +156,8 @@ def _wrk_ms(text: str, label: str) -> float:
 
 
 def bench_issue(db: str, seconds: int, connections: int) -> dict:
+    if shutil.which("wrk") is None:
+        sys.exit("the issue benchmark needs wrk (HTTP load generator): apt-get install wrk")
     with (
         database(db) as url_db,
         server(url_db) as (url, _),
