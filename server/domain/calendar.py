@@ -22,8 +22,6 @@ from importlib import resources
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
-from lunar_vn import LunarDate, lunar_to_solar, solar_to_lunar
-
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 DayOffKind = Literal["holiday", "compensatory", "swapped", "other"]
@@ -274,7 +272,7 @@ def labour_code_schedule(year: int, rules: LabourCodeRules | None = None) -> Yea
     holidays: list[DayOff] = [DayOff(date(year, 1, 1), "Tết Dương lịch", source=code)]
     for offset in range(-2, 3):
         day = tet + timedelta(days=offset)
-        lunar = solar_to_lunar(day)
+        lunar = _solar_to_lunar(day)
         label = f"{lunar.day} tháng Chạp" if lunar.month == 12 else f"mùng {lunar.day}"
         holidays.append(DayOff(day, f"Tết Nguyên đán ({label})", source=code))
     holidays.append(DayOff(hung_kings_day(year), "Giỗ Tổ Hùng Vương (10/3 âm lịch)", source=code))
@@ -468,11 +466,23 @@ def _local_date(value: date) -> date:
     return to_local(value).date() if isinstance(value, datetime) else value
 
 
+# lunar_vn is imported only here: the generated schedule is needed only for a year without
+# loaded data, and the worker keeps every module it imports (tests/server/test_worker_footprint).
+
+
 def _lunar_to_solar(day: int, month: int, year: int) -> date:
+    from lunar_vn import LunarDate, lunar_to_solar
+
     try:
         return lunar_to_solar(LunarDate(day, month, year))
     except ValueError as exc:
         raise CalendarDataError(f"cannot convert lunar {day}/{month}/{year}: {exc}") from exc
+
+
+def _solar_to_lunar(day: date) -> Any:
+    from lunar_vn import solar_to_lunar
+
+    return solar_to_lunar(day)
 
 
 def _reject_unknown(item: Mapping[str, Any], allowed: set[str], where: str) -> None:
