@@ -2,10 +2,17 @@
 
 The schema is migrated before the server starts (`tthcc run`, or `ExecStartPre=tthcc db
 upgrade` in the systemd unit), not here: Alembic and its templates would stay in the
-worker's memory for nothing.
+worker's memory for nothing. For the same reason flask-socketio is imported first, without
+the Socket.IO client libraries and (with no Redis URL) without redis: see
+server/lean_imports.py.
 """
 
-from server.app import create_app
 from server.config import Config
+from server.lean_imports import import_socketio
 
-app = create_app(Config.from_env(async_mode="gevent"))
+config = Config.from_env(async_mode="gevent")
+import_socketio(redis=bool(config.redis_url))
+
+from server.app import create_app  # noqa: E402  (after import_socketio)
+
+app = create_app(config)
