@@ -90,10 +90,14 @@ class CallNextView(MethodView):
     @blp.doc(security=[{"bearer": []}, {"cookie": []}])
     def post(self, counter_id: int) -> dict:
         """Call the next ticket for this counter (finishes the one still at the counter)."""
-        counter = _counter(counter_id)
-        require_counter_operator(counter)
         session = db().session
-        ticket = ops.call_next(session, counter_id=counter.id, now=utcnow(), actor=_actor())
+        ticket = ops.call_next(
+            session,
+            counter_id=counter_id,
+            now=utcnow(),
+            actor=_actor(),
+            authorize=require_counter_operator,
+        )
         session.commit()
         return ticket_out(ticket)
 

@@ -34,12 +34,14 @@ def ticket_out(ticket: Ticket, **extra: Any) -> dict:
     session = db().session
     view = ticket_view(ticket, timezone=ticket.service.centre.timezone)
     view["waiting_ahead"] = ops.waiting_ahead_of(session, ticket)
-    job = session.execute(
-        select(PrintJob)
-        .where(PrintJob.ticket_id == ticket.id)
-        .order_by(PrintJob.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    job = None
+    if ticket.station_id is not None:  # only a station's ticket has print jobs
+        job = session.execute(
+            select(PrintJob)
+            .where(PrintJob.ticket_id == ticket.id)
+            .order_by(PrintJob.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
     view["print_job_id"] = job.job_id if job else None
     view["print_status"] = job.status if job else None
     view["print_reason"] = job.reason if job else None

@@ -7,20 +7,20 @@ ticket and its `ticket_events` row, and appends real-time events to the outbox.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from server.db import OutboxMessage, outbox
 from server.domain.clock import local_day
-from server.domain.errors import DomainError, IllegalTransition, NoTicketWaiting
+from server.domain.errors import DomainError, IllegalTransition
 from server.domain.numbering import Allocation, NumberRange, allocate_number, format_number
-from server.domain.queueing import Line, PriorityPolicy, ServiceQueueState, after_call, choose_line
 from server.domain.tickets import ACTIVE_STATUSES, TicketAction, TicketStatus, next_status
 from server.models import (
     Centre,
@@ -93,7 +93,7 @@ _INSERT_EVENT = insert(TicketEvent)
 _INSERT_TICKET = insert(Ticket).returning(Ticket.id)
 
 
-def _lock_sequence(session: Session, service_id: int, day: date) -> NumberSequence:
+def lock_sequence(session: Session, service_id: int, day: date) -> NumberSequence:
     """The (service, day) numbering row, created if absent and locked until commit."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -110,6 +110,37 @@ def _lock_sequence(session: Session, service_id: int, day: date) -> NumberSequen
     return session.execute(stmt.execution_options(populate_existing=True)).scalar_one()
 
 
+def record_event(
+    session: Session,
+    ticket: Mapping[str, Any],
+    kind: str,
+    from_status: str | None,
+    now: datetime,
+    actor: Actor,
+    **data: Any,
+) -> None:
+    """Append the transition to `ticket_events`; `ticket` is the row after the change."""
+    # A Core insert: the trail is append-only and never read back in the same request,
+    # so the ORM's unit of work would only add cost on the hottest paths.
+    session.connection().execute(
+        _INSERT_EVENT,
+        {
+            "ticket_id": ticket["id"],
+            "centre_id": ticket["centre_id"],
+            "service_id": ticket["service_id"],
+            "kind": kind,
+            "from_status": from_status,
+            "to_status": ticket["status"],
+            "at": now,
+            "actor": actor.name,
+            "counter_id": ticket["counter_id"],
+            # The civil servant serving the ticket (evaluation); `actor` says who pressed.
+            "staff_id": ticket["staff_id"] if ticket["staff_id"] is not None else actor.staff_id,
+            "data": data,
+        },
+    )
+
+
 def _record(
     session: Session,
     ticket: Ticket,
@@ -119,25 +150,15 @@ def _record(
     actor: Actor,
     **data: Any,
 ) -> None:
-    # A Core insert: the trail is append-only and never read back in the same request,
-    # so the ORM's unit of work would only add cost on the hottest paths.
-    session.connection().execute(
-        _INSERT_EVENT,
-        {
-            "ticket_id": ticket.id,
-            "centre_id": ticket.centre_id,
-            "service_id": ticket.service_id,
-            "kind": kind,
-            "from_status": from_status,
-            "to_status": ticket.status,
-            "at": now,
-            "actor": actor.name,
-            "counter_id": ticket.counter_id,
-            # The civil servant serving the ticket (evaluation); `actor` says who pressed.
-            "staff_id": ticket.staff_id if ticket.staff_id is not None else actor.staff_id,
-            "data": data,
-        },
-    )
+    row = {
+        "id": ticket.id,
+        "centre_id": ticket.centre_id,
+        "service_id": ticket.service_id,
+        "status": ticket.status,
+        "counter_id": ticket.counter_id,
+        "staff_id": ticket.staff_id,
+    }
+    record_event(session, row, kind, from_status, now, actor, **data)
 
 
 def waiting_counts(session: Session, centre_id: int, day: date) -> dict[int, int]:
@@ -210,7 +231,7 @@ def _next_number(session: Session, service: Service, day: date) -> Allocation:
     )
     if fast is not None:
         return Allocation(fast, 0)
-    sequence = _lock_sequence(session, service.id, day)
+    sequence = lock_sequence(session, service.id, day)
 
     def is_active(n: int) -> bool:
         return (
@@ -376,21 +397,6 @@ def _already_issued(session: Session, ticket: Ticket) -> IssuedTicket:
 # --- calling ---------------------------------------------------------------------------
 
 
-def _waiting_query(service_id: int, day: date, is_priority: bool | None = None) -> Any:
-    conditions = [
-        Ticket.service_id == service_id,
-        Ticket.day == day,
-        Ticket.status == TicketStatus.WAITING.value,
-    ]
-    if is_priority is not None:
-        conditions.append(Ticket.is_priority.is_(is_priority))
-    return select(Ticket).where(and_(*conditions))
-
-
-def _exists(session: Session, query: Any) -> bool:
-    return session.execute(query.with_only_columns(Ticket.id).limit(1)).first() is not None
-
-
 def _release_current(
     session: Session, counter: Counter, now: datetime, actor: Actor, centre: Centre
 ) -> None:
@@ -432,55 +438,22 @@ def _take_for_counter(
     _record(session, ticket, TicketAction.CALL.value, before, now, actor)
 
 
-def call_next(session: Session, *, counter_id: int, now: datetime, actor: Actor = SYSTEM) -> Ticket:
+def call_next(
+    session: Session,
+    *,
+    counter_id: int,
+    now: datetime,
+    actor: Actor = SYSTEM,
+    authorize: Callable[[Any], None] | None = None,
+) -> Ticket:
     """Give the counter the next ticket under its services' order and priority policies.
 
-    Atomic: the service's numbering row is locked while choosing, and on PostgreSQL the
-    chosen ticket row is taken with SKIP LOCKED; on SQLite the whole transaction holds the
-    write lock from BEGIN IMMEDIATE. Two counters never get the same ticket.
+    Atomic: two counters never get the same ticket (see `server.services.calling`).
+    Returns a Ticket detached from the session.
     """
-    counter: Counter = _get(session, Counter, counter_id, "quầy", "counter")
-    centre = counter.centre
-    day = local_day(now, centre.timezone)
-    is_pg = session.get_bind().dialect.name == "postgresql"
-    _release_current(session, counter, now, actor, centre)
-    for link in counter.service_links:
-        service = link.service
-        if not service.active:
-            continue
-        if not _exists(session, _waiting_query(service.id, day)):
-            continue
-        sequence = _lock_sequence(session, service.id, day)
-        state = ServiceQueueState(
-            policy=PriorityPolicy(service.priority_policy),
-            interleave_every=service.interleave_every,
-            normal_since_priority=sequence.normal_since_priority,
-            priority_waiting=_exists(session, _waiting_query(service.id, day, True)),
-            normal_waiting=_exists(session, _waiting_query(service.id, day, False)),
-        )
-        line = choose_line(state)
-        if line is None:
-            continue
-        query = _waiting_query(service.id, day, line is Line.PRIORITY).order_by(
-            Ticket.queued_at, Ticket.id
-        )
-        if is_pg:
-            query = query.with_for_update(skip_locked=True)
-        ticket = session.execute(query.limit(1)).scalar_one_or_none()
-        if ticket is None:
-            continue
-        sequence.normal_since_priority = after_call(sequence.normal_since_priority, line)
-        _take_for_counter(session, ticket, counter, now, actor)
-        _emit_ticket(session, events.TICKET_CALLED, ticket, centre, recall=False)
-        _emit_counter(session, counter, ticket)
-        _emit_queue(session, centre, now)
-        return ticket
-    session.flush()
-    _emit_counter(session, counter, None)
-    raise NoTicketWaiting(
-        f"Không có công dân nào đang chờ các dịch vụ của {counter.label}.",
-        f"nobody is waiting for the services of counter {counter.number}",
-    )
+    from server.services.calling import call_next as call  # the hot path, Core only
+
+    return call(session, counter_id=counter_id, now=now, actor=actor, authorize=authorize)
 
 
 def call_ticket(
@@ -609,7 +582,7 @@ def transfer(
     ticket.counter_id = None
     ticket.transfer_count += 1
     # The target line's numbering row must exist so call_next can lock it.
-    _lock_sequence(session, target.id, ticket.day)
+    lock_sequence(session, target.id, ticket.day)
     session.flush()
     _record(
         session,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from server.domain.clock import to_local
@@ -56,26 +57,66 @@ def service_view(service: Service, waiting: int = 0) -> dict[str, Any]:
 
 
 def counter_view(counter: Counter, current: Ticket | None = None) -> dict[str, Any]:
-    return {
-        "id": counter.id,
-        "centre_id": counter.centre_id,
-        "number": counter.number,
-        "name": counter.label,
-        "zone": counter.zone,
-        "status": counter.status,
-        "status_reason": counter.status_reason,
-        "staff_id": counter.staff_id,
-        "staff_name": counter.staff.full_name or counter.staff.username if counter.staff else None,
-        "services": [
+    return counter_dict(
+        id=counter.id,
+        centre_id=counter.centre_id,
+        number=counter.number,
+        name=counter.label,
+        zone=counter.zone,
+        status=counter.status,
+        status_reason=counter.status_reason,
+        staff_id=counter.staff_id,
+        staff_name=counter.staff.full_name or counter.staff.username if counter.staff else None,
+        services=[
             {"id": link.service_id, "name": link.service.name, "position": link.position}
             for link in counter.service_links
         ],
-        "current_ticket": (
+        current=(
             {
                 "id": current.id,
-                "number": current.display_number,
+                "display_number": current.display_number,
                 "status": current.status,
                 "service_id": current.service_id,
+            }
+            if current is not None
+            else None
+        ),
+    )
+
+
+def counter_dict(
+    *,
+    id: int,
+    centre_id: int,
+    number: int,
+    name: str,
+    zone: str,
+    status: str,
+    status_reason: str,
+    staff_id: int | None,
+    staff_name: str | None,
+    services: list[dict[str, Any]],
+    current: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """A counter's view from plain values; `current` has the ticket's id, display_number,
+    status and service_id (a row or a dict)."""
+    return {
+        "id": id,
+        "centre_id": centre_id,
+        "number": number,
+        "name": name,
+        "zone": zone,
+        "status": status,
+        "status_reason": status_reason,
+        "staff_id": staff_id,
+        "staff_name": staff_name,
+        "services": services,
+        "current_ticket": (
+            {
+                "id": current["id"],
+                "number": current["display_number"],
+                "status": current["status"],
+                "service_id": current["service_id"],
             }
             if current is not None
             else None
