@@ -65,11 +65,11 @@ def can_operate_counter(counter: Counter) -> bool:
 
     A station (call keypad) may operate the counters of its centre.
     """
-    station = current_station()
-    if station is not None and not current_user.is_authenticated:
-        return station.centre_id == counter.centre_id and station.token_revoked_at is None
     if not current_user.is_authenticated:
-        return False
+        station = current_station()
+        if station is None:
+            return False
+        return station.centre_id == counter.centre_id and station.token_revoked_at is None
     user: User = current_user  # type: ignore[assignment]
     if user.role == Role.ADMIN:
         return True

@@ -92,13 +92,16 @@ def revoke_token(session: Session, token: str) -> None:
 
 
 def user_for_token(session: Session, token: str, now: datetime) -> User | None:
-    row = session.execute(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token))
+    # One statement: this runs on every staff API request (call next included).
+    return session.execute(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == hash_token(token),
+            ApiToken.expires_at > now,
+            User.active.is_(True),
+        )
     ).scalar_one_or_none()
-    if row is None or row.expires_at <= now:
-        return None
-    user = session.get(User, row.user_id)
-    return user if user is not None and user.active else None
 
 
 def issue_station_token(session: Session, station: Station) -> str:

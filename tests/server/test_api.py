@@ -291,3 +291,28 @@ def test_a_retried_ticket_request_returns_the_same_ticket(client, demo):
     assert issue(client, 1, request_id="kiosk1-0002-abcd")["number"] == "1002"
     bad = client.post("/api/v1/tickets", json={"service_id": 1, "request_id": "x"})
     assert bad.status_code == 422 and "request_id" in bad.get_json()["message"]
+
+
+def test_expired_tokens_and_deactivated_users_are_refused(client, demo, database):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from server.models import ApiToken, User
+    from server.services.auth import hash_token
+
+    expiring = token_for(client, "canbo3")
+    deactivated = token_for(client, "canbo4")
+    for token in (expiring, deactivated):
+        assert client.get("/api/v1/auth/me", headers=auth(token)).status_code == 200
+    with database.transaction() as s:
+        s.execute(
+            update(ApiToken)
+            .where(ApiToken.token_hash == hash_token(expiring))
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+        s.execute(update(User).where(User.username == "canbo4").values(active=False))
+    for token in (expiring, deactivated):
+        response = client.post("/api/v1/counters/3/call-next", headers=auth(token))
+        assert response.status_code == 401, response.json
+        assert client.get("/api/v1/auth/me", headers=auth(token)).status_code == 401
