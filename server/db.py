@@ -54,8 +54,14 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        green = _gevent_patched()
+        if green:
+            # Greenlets get connections first come, first served (server/fair_pool.py).
+            from server.fair_pool import FairQueuePool, TurnTakingQueuePool
+
+            kwargs["poolclass"] = TurnTakingQueuePool if self.is_sqlite else FairQueuePool
         if self.is_sqlite:
-            if _gevent_patched():
+            if green:
                 # sqlite3 blocks in C while waiting for a lock, which would freeze every
                 # greenlet: one connection, handed out cooperatively by the pool, instead.
                 kwargs.update(pool_size=1, max_overflow=0, pool_timeout=30)
