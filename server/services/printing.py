@@ -12,14 +12,13 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from server.db import OutboxMessage, outbox
 from server.domain.clock import to_local, utcnow
 from server.domain.errors import DomainError
 from server.models import (
-    Centre,
     Counter,
     CounterService,
     Dossier,
@@ -39,6 +38,14 @@ KIND_DOSSIER_SLIP = "dossier_slip"
 #: Where each kind's document travels in the print.job event (docs/station-protocol.md).
 _DOCUMENT_KEY = {KIND_TICKET: "ticket", KIND_DOSSIER_SLIP: "slip"}
 
+_INSERT_JOB = insert(PrintJob)
+_SERVING_COUNTERS = (
+    select(Counter.number, Counter.name)
+    .join(CounterService, CounterService.counter_id == Counter.id)
+    .where(CounterService.service_id == bindparam("service_id"))
+    .order_by(Counter.number)
+)
+
 THANK_YOU = "Cảm ơn quý khách!"
 FOOTER_EN = "Please wait for your number to be called"
 
@@ -47,21 +54,16 @@ def ticket_print_payload(
     session: Session, ticket: Ticket, *, waiting_ahead: int, qr_base_url: str = ""
 ) -> dict[str, Any]:
     """The `ticket` object of a print job (docs/station-protocol.md)."""
-    centre = session.get(Centre, ticket.centre_id)
-    counters = session.execute(
-        select(Counter)
-        .join(CounterService, CounterService.counter_id == Counter.id)
-        .where(CounterService.service_id == ticket.service_id)
-        .order_by(Counter.number)
-    ).scalars()
     service = ticket.service
+    centre = service.centre
+    counters = session.connection().execute(_SERVING_COUNTERS, {"service_id": ticket.service_id})
     return {
         "centre_name": centre.name,
         "centre_subtitle": centre.subtitle,
         "number": ticket.display_number,
         "service_name": service.name,
         "field_name": service.field.name,
-        "counters": [c.label for c in counters],
+        "counters": [name or f"Quầy {number}" for number, name in counters],
         "waiting_ahead": waiting_ahead,
         "issued_at": to_local(ticket.issued_at, centre.timezone).isoformat(),
         "priority_label": ticket.priority_category.name if ticket.priority_category else None,
@@ -107,21 +109,24 @@ def create_print_job(
     qr_base_url: str = "",
 ) -> str:
     """Queue the ticket for the station's printer; sent to its agent after commit."""
-    job = PrintJob(
-        job_id=uuid.uuid4().hex,
-        kind=KIND_TICKET,
-        ticket_id=ticket.id,
-        station_id=station.id,
-        status="pending",
-        payload=ticket_print_payload(
+    values = {
+        "job_id": uuid.uuid4().hex,
+        "kind": KIND_TICKET,
+        "ticket_id": ticket.id,
+        "dossier_id": None,
+        "station_id": station.id,
+        "status": "pending",
+        "reason": "",
+        "payload": ticket_print_payload(
             session, ticket, waiting_ahead=waiting_ahead, qr_base_url=qr_base_url
         ),
-        created_at=now,
-    )
-    session.add(job)
-    session.flush()
-    outbox(session).append(_job_message(job))
-    return job.job_id
+        "created_at": now,
+        "acked_at": None,
+    }
+    # A Core insert: this runs for every kiosk ticket, inside the issuing transaction.
+    session.connection().execute(_INSERT_JOB, values)
+    outbox(session).append(_job_message(PrintJob(**values)))
+    return values["job_id"]
 
 
 def reprint(session: Session, *, ticket_id: int, now: datetime) -> str | None:

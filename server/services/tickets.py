@@ -25,6 +25,7 @@ from server.domain.tickets import ACTIVE_STATUSES, TicketAction, TicketStatus, n
 from server.models import (
     Centre,
     Counter,
+    Field,
     NumberSequence,
     PriorityCategory,
     Service,
@@ -91,6 +92,32 @@ _WAITING_COUNTS = (
 )
 _INSERT_EVENT = insert(TicketEvent)
 _INSERT_TICKET = insert(Ticket).returning(Ticket.id)
+_ISSUE_CONTEXT = (
+    select(
+        Service.id,
+        Service.centre_id,
+        Service.field_id,
+        Service.name,
+        Service.prefix,
+        Service.range_start,
+        Service.range_end,
+        Service.active,
+        Centre.name.label("centre_name"),
+        Centre.subtitle.label("centre_subtitle"),
+        Centre.timezone,
+        Field.name.label("field_name"),
+        PriorityCategory.centre_id.label("category_centre_id"),
+        PriorityCategory.active.label("category_active"),
+        PriorityCategory.name.label("category_name"),
+        Station.centre_id.label("station_centre_id"),
+        Station.has_printer.label("station_has_printer"),
+    )
+    .join(Centre, Centre.id == Service.centre_id)
+    .join(Field, Field.id == Service.field_id)
+    .outerjoin(PriorityCategory, PriorityCategory.id == bindparam("category_id"))
+    .outerjoin(Station, Station.id == bindparam("station_id"))
+    .where(Service.id == bindparam("service_id"))
+)
 
 
 def lock_sequence(session: Session, service_id: int, day: date) -> NumberSequence:
@@ -300,35 +327,65 @@ def issue_ticket(
         ).scalar_one_or_none()
         if existing is not None:
             return _already_issued(session, existing)
-    row = session.execute(
-        select(Service, Centre)
-        .join(Centre, Centre.id == Service.centre_id)
-        .where(Service.id == service_id)
-    ).first()
-    if row is None:
+    # Service, centre, field, priority category and station in one round trip, as detached
+    # objects: issuing is the hottest path and none of them changes here.
+    context = (
+        session.connection()
+        .execute(
+            _ISSUE_CONTEXT,
+            {
+                "service_id": service_id,
+                "category_id": priority_category_id,
+                "station_id": station_id,
+            },
+        )
+        .first()
+    )
+    if context is None:
         raise NotFound(
             f"Không tìm thấy dịch vụ số {service_id}.", f"service {service_id} not found"
         )
-    service, centre = row
+    centre = Centre(
+        id=context.centre_id,
+        name=context.centre_name,
+        subtitle=context.centre_subtitle,
+        timezone=context.timezone,
+    )
+    service = Service(
+        id=context.id,
+        centre_id=context.centre_id,
+        field_id=context.field_id,
+        name=context.name,
+        prefix=context.prefix,
+        range_start=context.range_start,
+        range_end=context.range_end,
+        active=context.active,
+    )
+    service.centre = centre
+    service.field = Field(id=context.field_id, name=context.field_name)
     if not service.active:
         raise InvalidRequest(
             f"Dịch vụ «{service.name}» hiện không nhận phiếu.", f"service {service_id} is inactive"
         )
     category: PriorityCategory | None = None
     if priority_category_id is not None:
-        category = session.get(PriorityCategory, priority_category_id)
-        if category is None or category.centre_id != centre.id or not category.active:
+        if context.category_centre_id != centre.id or not context.category_active:
             raise InvalidRequest(
                 "Đối tượng ưu tiên không hợp lệ.",
                 f"priority category {priority_category_id} does not exist in this centre",
             )
+        category = PriorityCategory(
+            id=priority_category_id, centre_id=centre.id, name=context.category_name
+        )
     station: Station | None = None
     if station_id is not None:
-        station = session.get(Station, station_id)
-        if station is None or station.centre_id != centre.id:
+        if context.station_centre_id != centre.id:
             raise InvalidRequest(
                 "Điểm thiết bị không hợp lệ.", f"station {station_id} does not exist in this centre"
             )
+        station = Station(
+            id=station_id, centre_id=centre.id, has_printer=bool(context.station_has_printer)
+        )
 
     day = local_day(now, centre.timezone)
     allocation = _next_number(session, service, day)
