@@ -142,7 +142,7 @@ local i = 0
 request = function()
   i = i + 1
   return wrk.format(nil, "/api/v1/tickets", nil,
-    '{"service_id": ' .. services[(i % #services) + 1] .. '}')
+    '{"service_id": ' .. services[(i % #services) + 1] .. STATION .. '}')
 end
 """
 
@@ -155,7 +155,15 @@ def _wrk_ms(text: str, label: str) -> float:
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
-def bench_issue(db: str, seconds: int, connections: int) -> dict:
+#: The demo's kiosk: a ticket with `station_id` also gets its print job (as at the kiosk).
+KIOSK_STATION_ID = 1
+
+
+def _station_body(station: bool) -> dict:
+    return {"station_id": KIOSK_STATION_ID} if station else {}
+
+
+def bench_issue(db: str, seconds: int, connections: int, station: bool = False) -> dict:
     if shutil.which("wrk") is None:
         sys.exit("the issue benchmark needs wrk (HTTP load generator): apt-get install wrk")
     with (
@@ -163,7 +171,11 @@ def bench_issue(db: str, seconds: int, connections: int) -> dict:
         server(url_db) as (url, _),
         tempfile.NamedTemporaryFile("w", suffix=".lua") as script,
     ):
-        script.write(WRK_SCRIPT)
+        script.write(
+            WRK_SCRIPT.replace(
+                "STATION", f"', \"station_id\": {KIOSK_STATION_ID}'" if station else "''"
+            )
+        )
         script.flush()
         subprocess.run(["wrk", "-t1", "-c4", "-d2s", "-s", script.name, url], capture_output=True)
         out = subprocess.run(
@@ -185,6 +197,7 @@ def bench_issue(db: str, seconds: int, connections: int) -> dict:
         non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
         return {
             "db": db,
+            "with_print_job": station,
             "connections": connections,
             "seconds": seconds,
             "tickets_per_s": round(rps, 1),
@@ -194,7 +207,9 @@ def bench_issue(db: str, seconds: int, connections: int) -> dict:
         }
 
 
-def _paced_client(url: str, rate: float, seconds: float, offset: int, out) -> None:
+def _paced_client(
+    url: str, rate: float, seconds: float, offset: int, out, station: bool = False
+) -> None:
     """One keep-alive HTTP client sending `rate` ticket requests a second; latencies to `out`."""
     import http.client
     from urllib.parse import urlsplit
@@ -206,7 +221,7 @@ def _paced_client(url: str, rate: float, seconds: float, offset: int, out) -> No
         due = start + i * interval
         if due > now:
             time.sleep(due - now)
-        body = json.dumps({"service_id": 1 + (offset + i) % 8})
+        body = json.dumps({"service_id": 1 + (offset + i) % 8, **_station_body(station)})
         t0 = time.perf_counter()
         conn.request("POST", "/api/v1/tickets", body, {"Content-Type": "application/json"})
         response = conn.getresponse()
@@ -217,7 +232,9 @@ def _paced_client(url: str, rate: float, seconds: float, offset: int, out) -> No
     out.put(latencies)
 
 
-def bench_issue_latency(db: str, rate: int, clients: int, seconds: int) -> dict:
+def bench_issue_latency(
+    db: str, rate: int, clients: int, seconds: int, station: bool = False
+) -> dict:
     """Latency of ticket issue at a steady rate (kiosks don't queue up like a load tester)."""
     import multiprocessing
 
@@ -226,7 +243,8 @@ def bench_issue_latency(db: str, rate: int, clients: int, seconds: int) -> dict:
         queue = multiprocessing.Queue()
         procs = [
             multiprocessing.Process(
-                target=_paced_client, args=(url, rate / clients, seconds, k * 1000, queue)
+                target=_paced_client,
+                args=(url, rate / clients, seconds, k * 1000, queue, station),
             )
             for k in range(clients)
         ]
@@ -237,6 +255,7 @@ def bench_issue_latency(db: str, rate: int, clients: int, seconds: int) -> dict:
             p.join()
         return {
             "db": db,
+            "with_print_job": station,
             "rate_per_s": rate,
             "clients": clients,
             "requests": len(latencies),
@@ -384,14 +403,25 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--station",
+        action="store_true",
+        help="issue/issue-latency: tickets from the demo kiosk, each with its print job",
+    )
     args = parser.parse_args()
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     jobs = []
     if args.what in ("issue", "all"):
-        jobs += [("issue", lambda d=d: bench_issue(d, args.seconds, args.connections)) for d in dbs]
+        jobs += [
+            ("issue", lambda d=d: bench_issue(d, args.seconds, args.connections, args.station))
+            for d in dbs
+        ]
     if args.what in ("issue-latency", "all"):
         jobs += [
-            ("issue-latency", lambda d=d: bench_issue_latency(d, args.rate, 4, args.seconds))
+            (
+                "issue-latency",
+                lambda d=d: bench_issue_latency(d, args.rate, 4, args.seconds, args.station),
+            )
             for d in dbs
         ]
     if args.what in ("call-next", "all"):
