@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from server.domain.clock import utcnow
 from server.domain.errors import DomainError
 from server.models import Centre, Role
+from server.models.centre import counter_label
 from server.runtime import db
 from server.services import admin, audit
 from server.services.admin_config import export_config, import_config
@@ -64,7 +65,7 @@ def _options(ent: admin.Entity) -> dict[str, list[tuple[Any, str]]]:
 
 def _row_label(entity: str, row: dict[str, Any]) -> str:
     if entity == "counters":
-        return row.get("name") or f"Quầy {row['number']}"
+        return counter_label(row["number"], row.get("name"))
     if entity == "users":
         return row.get("full_name") or row["username"]
     return row.get("name") or row.get("code") or str(row["id"])

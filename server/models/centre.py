@@ -110,6 +110,11 @@ class PriorityCategory(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+def counter_label(number: int, name: str | None) -> str:
+    """What citizens read for a counter: its name, or "Quầy <number>" when it has none."""
+    return name or f"Quầy {number}"
+
+
 class Counter(Base):
     """A service desk (Quầy), serving several services in a set order."""
 
@@ -139,7 +144,7 @@ class Counter(Base):
 
     @property
     def label(self) -> str:
-        return self.name or f"Quầy {self.number}"
+        return counter_label(self.number, self.name)
 
 
 class CounterService(Base):

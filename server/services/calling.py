@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from server.db import OutboxMessage, outbox
-from server.domain.clock import local_day
+from server.domain.clock import DEFAULT_TIMEZONE, local_day
 from server.domain.errors import NoTicketWaiting
 from server.domain.queueing import Line, PriorityPolicy, ServiceQueueState, after_call, choose_line
 from server.domain.tickets import TicketAction, TicketStatus, next_status
@@ -47,6 +47,7 @@ from server.models import (
     Ticket,
     User,
 )
+from server.models.centre import counter_label
 from server.services import events
 from server.services.views import counter_dict, ticket_view
 
@@ -211,15 +212,13 @@ class CounterState:
 
     @property
     def label(self) -> str:
-        return self.name or f"Quầy {self.number}"
+        return counter_label(self.number, self.name)
 
 
 def load_counter_state(session: Session, counter_id: int, day_of: datetime) -> CounterState | None:
     """The counter with its lines for the local day of `day_of` (one statement)."""
     # The day depends on the centre's time zone, which this statement also reads: the
     # default zone gives the day; a centre elsewhere is read again with its own day.
-    from server.domain.clock import DEFAULT_TIMEZONE
-
     state = _read_counter(session, counter_id, local_day(day_of, DEFAULT_TIMEZONE))
     if state is not None and state.timezone != DEFAULT_TIMEZONE:
         state = _read_counter(session, counter_id, local_day(day_of, state.timezone))

@@ -27,6 +27,7 @@ from server.models import (
     Ticket,
     User,
 )
+from server.models.centre import counter_label
 from server.services import events
 from server.services.dossier_documents import receipt_slip
 from server.services.views import iso
@@ -63,7 +64,7 @@ def ticket_print_payload(
         "number": ticket.display_number,
         "service_name": service.name,
         "field_name": service.field.name,
-        "counters": [name or f"Quầy {number}" for number, name in counters],
+        "counters": [counter_label(number, name) for number, name in counters],
         "waiting_ahead": waiting_ahead,
         "issued_at": to_local(ticket.issued_at, centre.timezone).isoformat(),
         "priority_label": ticket.priority_category.name if ticket.priority_category else None,

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from server.domain.clock import local_day, utcnow
 from server.models import Agency, Centre, Counter, Field, Service, User
+from server.models.centre import counter_label
 from server.services.report_facts import aggregate, epoch
 from server.services.tickets import InvalidRequest
 
@@ -302,7 +303,7 @@ class Labels:
                 session.execute(select(Field.id, Field.name).where(Field.centre_id.in_(ids))).all()
             ),
             counters={
-                c.id: c.name or f"Quầy {c.number}"
+                c.id: counter_label(c.number, c.name)
                 for c in session.execute(
                     select(Counter.id, Counter.name, Counter.number).where(
                         Counter.centre_id.in_(ids)
