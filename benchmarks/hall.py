@@ -26,11 +26,15 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import benchmarks.bench_env  # noqa: E402, F401  (open hall, no issuing limits)
+
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_http  # noqa: E402
@@ -61,6 +65,42 @@ def database(kind: str):
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def app_in_process(db_url: str, name: str) -> Any:
+    """The real app in this process on `db_url`, migrated (the Flask test client measures
+    the app's own work, no HTTP server in between)."""
+    from server.app import create_app
+    from server.config import Config
+    from server.migrate import upgrade
+
+    config = Config.from_env(
+        {},
+        instance_path=Path(tempfile.gettempdir()) / f"tthcc-{name}",
+        database_url=db_url,
+        secret_key="bench",
+        testing=True,
+        async_mode="threading",
+    )
+    app = create_app(config)
+    upgrade(app.extensions["tthcc_db"].engine)
+    return app
+
+
+#: The checkout whose server is measured (`--code`): this one unless told otherwise.
+CODE = ROOT
+
+
+def _code_python() -> str:
+    """The Python of the measured checkout (its own .venv when it has one)."""
+    own = CODE / ".venv" / "bin" / "python"
+    return str(own) if CODE != ROOT and own.exists() else sys.executable
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def server(db_url: str):
     """Migrate, load the demo, start gunicorn with one gevent worker; yield (url, pid)."""
@@ -75,19 +115,22 @@ def server(db_url: str):
         TTHCC_PUBLIC_URL=f"http://127.0.0.1:{port}",
     )
     subprocess.run(
-        [sys.executable, "-m", "server.cli", "demo"],
+        [_code_python(), "-m", "server.cli", "demo"],
         env=env,
-        cwd=ROOT,
+        cwd=CODE,
         check=True,
         capture_output=True,
     )
     proc = subprocess.Popen(
         [
-            sys.executable,
+            _code_python(),
             "-m",
             "gunicorn",
             "--worker-class",
-            "gevent",
+            # gunicorn's own gevent worker in checkouts from before ours existed
+            "server.gunicorn_worker.GeventWorker"
+            if (CODE / "server" / "gunicorn_worker.py").exists()
+            else "gevent",
             "--workers",
             "1",
             "--no-control-socket",
@@ -98,7 +141,7 @@ def server(db_url: str):
             "server.wsgi:app",
         ],
         env=env,
-        cwd=ROOT,
+        cwd=CODE,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -174,7 +217,7 @@ def bench_issue(db: str, seconds: int, connections: int, station: bool = False) 
         sys.exit("the issue benchmark needs wrk (HTTP load generator): apt-get install wrk")
     with (
         database(db) as url_db,
-        server(url_db) as (url, _),
+        server(url_db) as (url, worker),
         tempfile.NamedTemporaryFile("w", suffix=".lua") as script,
     ):
         script.write(
@@ -184,6 +227,7 @@ def bench_issue(db: str, seconds: int, connections: int, station: bool = False) 
         )
         script.flush()
         subprocess.run(["wrk", "-t1", "-c4", "-d1s", "-s", script.name, url], capture_output=True)
+        cpu_before = cpu_seconds(worker)
         run = subprocess.run(
             [
                 "wrk",
@@ -199,9 +243,11 @@ def bench_issue(db: str, seconds: int, connections: int, station: bool = False) 
             text=True,
             check=True,
         )
+        cpu = cpu_seconds(worker) - cpu_before
         refusals = run.stderr.splitlines()
         out = run.stdout
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        requests_done = int(re.search(r"(\d+) requests in", out).group(1))
         non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
         return {
             "db": db,
@@ -211,6 +257,7 @@ def bench_issue(db: str, seconds: int, connections: int, station: bool = False) 
             "tickets_per_s": round(rps, 1),
             "p50_ms": _wrk_ms(out, "50%"),
             "p99_ms": _wrk_ms(out, "99%"),
+            "worker_cpu_ms": round(cpu * 1000 / max(1, requests_done), 3),
             "errors": int(non2xx.group(1)) if non2xx else 0,
             "first_error": refusals[0][:200] if refusals else None,
         }
@@ -273,36 +320,53 @@ def bench_issue_latency(
         }
 
 
+def call_next(s: requests.Session, url: str, counter: int, headers: dict, current: dict) -> Any:
+    """Next at `counter`, saying the citizen still there (as this client saw) was served
+    (docs/lifecycle.md: a ticket only called is never assumed served)."""
+    body = (
+        {"resolve": "served", "current_ticket_id": current[counter]} if counter in current else {}
+    )
+    r = s.post(f"{url}/api/v1/counters/{counter}/call-next", json=body, headers=headers)
+    if r.status_code == 200:
+        current[counter] = r.json()["id"]
+    return r
+
+
 def _issue_many(url: str, n: int, *, serve: bool = False) -> None:
     """Issue n tickets round the services; with `serve`, counters call as they go (a real
     day: ranges of 999 numbers would otherwise run out with everyone still waiting)."""
     headers = {"Authorization": f"Bearer {token(url)}"} if serve else {}
+    current: dict[int, int] = {}
     with requests.Session() as s:
         for i in range(n):
             s.post(f"{url}/api/v1/tickets", json={"service_id": 1 + i % 9}).raise_for_status()
             if serve:
-                r = s.post(f"{url}/api/v1/counters/{1 + i % 7}/call-next", headers=headers)
+                r = call_next(s, url, 1 + i % 7, headers, current)
                 assert r.status_code in (200, 409), r.text
 
 
 def bench_call_next(db: str, tickets: int, calls: int) -> dict:
-    with database(db) as url_db, server(url_db) as (url, _):
+    with database(db) as url_db, server(url_db) as (url, worker):
         _issue_many(url, tickets)
         headers = {"Authorization": f"Bearer {token(url)}"}
         latencies = []
+        current: dict[int, int] = {}
+        cpu_before = cpu_seconds(worker)
         with requests.Session() as s:
             for i in range(calls):
                 counter = 1 + i % 7
                 t0 = time.perf_counter()
-                r = s.post(f"{url}/api/v1/counters/{counter}/call-next", headers=headers)
+                r = call_next(s, url, counter, headers, current)
                 latencies.append((time.perf_counter() - t0) * 1000)
                 assert r.status_code in (200, 409), r.text
+        cpu = cpu_seconds(worker) - cpu_before
         return {
             "db": db,
             "tickets_in_day": tickets,
             "calls": calls,
             "median_ms": round(statistics.median(latencies), 2),
             "p99_ms": round(pct(latencies, 99), 2),
+            "worker_cpu_ms": round(cpu * 1000 / calls, 3),
         }
 
 
@@ -331,6 +395,7 @@ def bench_display(db: str, calls: int) -> dict:
             page = browser.new_page(viewport={"width": 1920, "height": 1080})
             page.goto(f"{url}/display/?centre=1&muted=1")
             page.wait_for_timeout(1500)
+            current: dict[int, int] = {}
             with requests.Session() as s:
                 for i in range(calls):
                     page.evaluate("""() => {
@@ -349,7 +414,7 @@ def bench_display(db: str, calls: int) -> dict:
                     }""")
                     counter = 1 + i % 7
                     sent = time.time() * 1000
-                    r = s.post(f"{url}/api/v1/counters/{counter}/call-next", headers=headers)
+                    r = call_next(s, url, counter, headers, current)
                     if r.status_code != 200:
                         continue
                     number = r.json()["number"]
@@ -417,7 +482,17 @@ def main() -> None:
         action="store_true",
         help="issue/issue-latency: tickets from the demo kiosk, each with its print job",
     )
+    parser.add_argument(
+        "--code",
+        type=Path,
+        default=ROOT,
+        help="measure the server of another checkout (with its own .venv), e.g. the code "
+        "before a change: git worktree add /tmp/before <commit> && (cd /tmp/before && "
+        "./scripts/setup)",
+    )
     args = parser.parse_args()
+    global CODE
+    CODE = args.code.resolve()
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     jobs = []
     if args.what in ("issue", "all"):
@@ -443,7 +518,8 @@ def main() -> None:
         jobs.append(("ticket-bytes", bench_ticket_bytes))
     for name, job in jobs:
         result = job()
-        print(json.dumps({"benchmark": name, **result}, ensure_ascii=False), flush=True)
+        code = {} if CODE == ROOT else {"code": str(CODE)}
+        print(json.dumps({"benchmark": name, **code, **result}, ensure_ascii=False), flush=True)
 
 
 if __name__ == "__main__":

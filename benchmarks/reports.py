@@ -25,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import benchmarks.bench_env  # noqa: E402, F401  (open hall, no issuing limits)
+
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 from sqlalchemy import insert, inspect, select, text  # noqa: E402

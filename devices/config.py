@@ -20,6 +20,10 @@ Example (``tthcc agent station.toml``)::
     address = 3                     # only on a shared RS-485 bus
     keymap = { "A" = "5", "B" = "4" }
 
+    [[scanners]]                    # a 2D scanner in serial mode (kiosk stations)
+    name = "kiosk-scanner"
+    url = "/dev/serial/by-id/usb-Honeywell_2D_Scanner-if00"
+
 Relative paths are relative to the file's folder. ``TTHCC_AGENT_SERVER_URL`` and
 ``TTHCC_STATION_TOKEN`` override the file.
 """
@@ -94,6 +98,14 @@ class KeypadConfig(SerialDeviceConfig):
 
 
 @dataclasses.dataclass(frozen=True)
+class ScannerConfig(SerialDeviceConfig):
+    """A kiosk's 2D barcode scanner in serial mode (ID card QR, check-in codes).
+
+    A scanner in keyboard-wedge mode needs no entry: it types into the kiosk page.
+    """
+
+
+@dataclasses.dataclass(frozen=True)
 class StationConfig:
     """A station agent's whole configuration."""
 
@@ -104,6 +116,7 @@ class StationConfig:
     ratingpads: tuple[RatingPadConfig, ...] = ()
     ledboards: tuple[LedBoardConfig, ...] = ()
     keypads: tuple[KeypadConfig, ...] = ()
+    scanners: tuple[ScannerConfig, ...] = ()
 
     def printer(self, name: str | None = None) -> PrinterConfig:
         """The printer called ``name``, or the default printer when ``name`` is None.
@@ -221,7 +234,7 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Stati
     base = path.parent
 
     known = {"server_url", "station_token", "station_token_file", "spool_dir"}
-    known |= {"printers", "ratingpads", "ledboards", "keypads"}
+    known |= {"printers", "ratingpads", "ledboards", "keypads", "scanners"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)}")
@@ -255,9 +268,10 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Stati
         ratingpads=_section(raw, "ratingpads", RatingPadConfig, source),
         ledboards=_section(raw, "ledboards", LedBoardConfig, source),
         keypads=_section(raw, "keypads", KeypadConfig, source),
+        scanners=_section(raw, "scanners", ScannerConfig, source),
     )
     names = [d.name for d in (*config.printers, *config.ratingpads, *config.ledboards)]
-    names += [d.name for d in config.keypads]
+    names += [d.name for d in (*config.keypads, *config.scanners)]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError(f"{source}: device names must be unique; repeated: {duplicates}")

@@ -26,17 +26,38 @@ CLIP_MAX_AGE = 600
 _MAX_CLIP_NAME = 120
 
 
-def _page_args() -> dict[str, Any]:
-    from server.api.centres import resolve_centre_id
+def _seconds(name: str, default: float, *, zero: bool = False) -> float:
+    """A query parameter in seconds; a missing, bad or out-of-range value is the default."""
+    value = request.args.get(name, type=float)
+    if value is None or value != value or value < 0 or (value == 0 and not zero) or value > 86400:
+        return default
+    return value
 
-    return {
+
+def _flag(name: str, default: bool) -> bool:
+    value = request.args.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
+def _page_args() -> dict[str, Any]:
+    """The page's settings (docs/display.md, "Page parameters"), for its config block."""
+    from server.api.public.centres import resolve_centre_id
+
+    config = {
         "centre_id": resolve_centre_id(request.args.get("centre", type=int)),
-        "zone": request.args.get("zone", default="").strip(),
-        "muted": request.args.get("muted", default="0") in ("1", "true", "yes"),
-        # Seconds a call stays in the big panel before the next queued one; watchdog limit.
-        "hold": request.args.get("hold", default=6.0, type=float),
-        "watchdog": request.args.get("watchdog", default=60.0, type=float),
+        "zone": request.args.get("zone", default="").strip()[:40],
+        "muted": _flag("muted", False),
+        # A call not begun this many seconds after it was made is shown, not said (0: never).
+        "deadline": _seconds("deadline", 8.0, zero=True),
+        "watchdog": max(10.0, _seconds("watchdog", 60.0)),
+        "slides": _flag("slides", True),
+        "slide_idle": max(1.0, _seconds("slide_idle", 20.0)),
+        "slide_seconds": max(1.0, _seconds("slide_seconds", 12.0)),
     }
+    # Not "config": that name is Flask's app.config in every template.
+    return {"page_config": config, "zone": config["zone"]}
 
 
 @bp.get("/")
@@ -58,7 +79,7 @@ def clip(name: str) -> Any:
         abort(404)
     centre_id = request.args.get("centre", type=int)
     if centre_id is not None:
-        from server.api.announcements import centre_voice_settings
+        from server.api.public.announcements import centre_voice_settings
 
         settings = centre_voice_settings(centre_id)
     else:

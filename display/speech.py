@@ -159,7 +159,7 @@ def ensure_clips(announcement: Announcement, dirs: Sequence[Path | None]) -> lis
     """
     generated = _generated(dirs)
     recorded = dirs[:-1]
-    needed = tuple(n for n in dict.fromkeys(announcement.clips) if not _exists(n, recorded))
+    needed = tuple(n for n in announcement.all_clips if not _exists(n, recorded))
     if not needed:
         return []
     with _generate_lock:

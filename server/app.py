@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from flask_socketio import SocketIO
@@ -11,6 +12,9 @@ from flask_socketio import SocketIO
 from server.config import Config
 from server.db import Database
 from server.extensions import login_manager
+
+if TYPE_CHECKING:
+    from flask_smorest import Api
 
 logger = logging.getLogger(__name__)
 
@@ -23,12 +27,17 @@ def create_app(config: Config | None = None) -> Flask:
         TTHCC=config,
         SECRET_KEY=config.ensure_secret_key(),
         TESTING=config.testing,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(seconds=config.session_lifetime_seconds),
         JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False  # Vietnamese stays readable in JSON
+
+    from server.input_guard import init_input_guard
+
+    init_input_guard(app)  # before any route: it replaces the <int:…> converter
+    from server.security_headers import init_security_headers
+
+    init_security_headers(app)
 
     database = Database(config.database_url)
     app.extensions["tthcc_db"] = database
@@ -41,46 +50,57 @@ def create_app(config: Config | None = None) -> Flask:
 
     from server.api import init_api
 
-    init_api(app)
+    register_blueprints(app, init_api(app))
+    from server.api.security import init_hardening
 
-    from display.blueprint import bp as display_bp
-    from kiosk.blueprint import bp as kiosk_bp
-    from server.web import bp as web_bp
+    init_hardening(app)  # after every view: it wraps login and look-up endpoints
 
-    app.register_blueprint(web_bp)
-    from server.web_admin import bp as web_admin_bp
+    queue_options: dict[str, Any] = {}
+    if config.redis_url:
+        from server.realtime_queue import message_queue
 
-    app.register_blueprint(web_admin_bp)
-    app.register_blueprint(kiosk_bp, url_prefix="/kiosk")
-    app.register_blueprint(display_bp, url_prefix="/display")
-    app.register_blueprint(__import__("server.web_public").web_public.bp)
-    __import__("server.web_supervisor").web_supervisor.register(app)
-
+        queue_options["client_manager"] = message_queue(config)
     socketio = SocketIO(
         app,
         async_mode=config.async_mode,
-        message_queue=config.redis_url or None,
-        channel=config.socketio_channel,
+        transports=config.transports,
         ping_interval=10,
         ping_timeout=10,
+        **queue_options,
     )
     from server.realtime import init_realtime
 
-    init_realtime(socketio, database)
+    init_realtime(socketio, database, config.node_name)
+    if config.redis_url:
+        from server.realtime_queue import start_queue_watch
+
+        start_queue_watch(app, socketio, database)
+    if config.proxy_hops > 0:
+        # Outermost, so Socket.IO's origin check and every view see the client's address
+        # and scheme, not nginx's.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = config.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app
 
 
+def register_blueprints(app: Flask, api: Api) -> None:
+    """Every blueprint, pages and API, by audience, from the one list (and nowhere else)."""
+    import importlib
+
+    from server.access_policy import BLUEPRINTS
+
+    for mount in BLUEPRINTS:
+        blueprint = getattr(importlib.import_module(mount.module), mount.attr)
+        (api if mount.api else app).register_blueprint(blueprint, url_prefix=mount.url_prefix)
+
+
 def _init_login(app: Flask, database: Database) -> None:
-    from server.api.security import load_user_from_request
-    from server.models import User
+    from server.api.security import load_user_from_request, user_from_session
 
     login_manager.init_app(app)
-
-    @login_manager.user_loader
-    def _load_user(user_id: str) -> User | None:
-        user = database.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
-
+    login_manager.user_loader(user_from_session)
     login_manager.request_loader(load_user_from_request)
 
 

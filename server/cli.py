@@ -130,9 +130,21 @@ def _read_token(path: Path) -> str | None:
 
 
 @cli.command("demo")
-def demo_command() -> None:
+@click.option(
+    "--province",
+    default=0,
+    type=click.IntRange(0, 500),
+    help="Also N other centres of the province (positions in Bắc Ninh; idempotent).",
+)
+def demo_command(province: int) -> None:
     """Load the demo centre (a ward centre in Bắc Ninh) if absent; idempotent."""
     _load_demo(current_app.config["TTHCC"])
+    if province:
+        from server.demo import load_province_demo
+
+        with _db().transaction() as session:
+            ids = load_province_demo(session, province)
+        click.echo(f"province demo: {len(ids)} more centres (ids {ids[0]}…{ids[-1]})")
 
 
 @cli.group()
@@ -203,10 +215,24 @@ def _station(session, code: str, centre_code: str | None):
 @click.option("--centre", "centre_code", default=None)
 def station_token(code: str, centre_code: str | None) -> None:
     """Issue a new token for station CODE (the old one stops working); prints it once."""
+    from server.domain.clock import utcnow
+    from server.services import audit
     from server.services.auth import issue_station_token
 
     with _db().transaction() as session:
-        click.echo(issue_station_token(session, _station(session, code, centre_code)))
+        row = _station(session, code, centre_code)
+        token = issue_station_token(session, row)
+        audit.record(
+            session,
+            user=None,
+            actor="cli",
+            entity="stations",
+            action="issue_token",
+            now=utcnow(),
+            entity_id=row.id,
+            centre_id=row.centre_id,
+        )
+    click.echo(token)
 
 
 @station.command("revoke")
@@ -215,11 +241,90 @@ def station_token(code: str, centre_code: str | None) -> None:
 def station_revoke(code: str, centre_code: str | None) -> None:
     """Revoke station CODE's token: its agent is refused from now on."""
     from server.domain.clock import utcnow
+    from server.services import audit
     from server.services.auth import revoke_station_token
 
     with _db().transaction() as session:
-        revoke_station_token(session, _station(session, code, centre_code), utcnow())
+        row = _station(session, code, centre_code)
+        revoke_station_token(session, row, utcnow())
+        audit.record(
+            session,
+            user=None,
+            actor="cli",
+            entity="stations",
+            action="revoke_token",
+            now=utcnow(),
+            entity_id=row.id,
+            centre_id=row.centre_id,
+        )
     click.echo(f"token of station {code} revoked")
+
+
+@station.command("kiosk-code")
+@click.argument("code")
+@click.option("--centre", "centre_code", default=None)
+def station_kiosk_code(code: str, centre_code: str | None) -> None:
+    """A one-time code for kiosk station CODE's page: open /kiosk/provision?code=… once on
+    the kiosk PC within 24 h. Prints the code once."""
+    from server.domain.clock import utcnow
+    from server.services import audit
+    from server.services.kiosks import issue_code
+
+    with _db().transaction() as session:
+        row = _station(session, code, centre_code)
+        try:
+            secret = issue_code(session, row, utcnow())
+        except Exception as exc:
+            raise click.ClickException(str(exc)) from exc
+        audit.record(
+            session,
+            user=None,
+            actor="cli",
+            entity="stations",
+            action="issue_kiosk_code",
+            now=utcnow(),
+            entity_id=row.id,
+            centre_id=row.centre_id,
+        )
+    click.echo(f"/kiosk/provision?code={secret}")
+
+
+@cli.group()
+def privacy() -> None:
+    """Personal data: what is kept and for how long (docs/privacy.md)."""
+
+
+@privacy.command("purge")
+def privacy_purge() -> None:
+    """Clear what an ID card scan left that is past its time (run hourly: the systemd
+    timer tthcc-purge.timer): pending scans are deleted, linked ones lose the name, date
+    of birth and address at the end of the centre's day."""
+    from server.runtime import now
+    from server.services.id_cards import purge
+
+    with _db().transaction() as session:
+        counts = purge(session, now())
+    click.echo(f"ID-card scans: {counts['deleted']} pending deleted, {counts['cleared']} cleared")
+
+
+@cli.command("access-table")
+@click.option("--check", is_flag=True, help="Exit 1 if docs/security.md is out of date.")
+def access_table_command(check: bool) -> None:
+    """Write the route → who table of docs/security.md from server/access_policy.py."""
+    from flask import current_app
+
+    from server.access_policy import access_table, with_table
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "security.md"
+    document = path.read_text(encoding="utf-8")
+    updated = with_table(document, access_table(current_app))
+    if check:
+        if updated != document:
+            raise click.ClickException(f"{path} is out of date: run tthcc access-table")
+        click.echo(f"{path}: up to date")
+        return
+    path.write_text(updated, encoding="utf-8")
+    click.echo(f"{path}: table written")
 
 
 @cli.command("run")
@@ -243,6 +348,9 @@ def run_command(host: str, port: int, no_agent: bool, no_demo: bool) -> None:
     config: Config = current_app.config["TTHCC"]
     database = _db()
     upgrade(database.engine)
+    from server.notify.cli import ensure_vapid_key
+
+    ensure_vapid_key(config)  # made once, kept: browsers' subscriptions are bound to it
     with database.transaction() as session:
         codes = set(session.execute(select(Centre.code)).scalars())
     os.environ["TTHCC_PORT"] = str(port)
@@ -256,6 +364,12 @@ def run_command(host: str, port: int, no_agent: bool, no_demo: bool) -> None:
         TTHCC_PUBLIC_URL=os.environ.get("TTHCC_PUBLIC_URL", f"http://{host}:{port}"),
         TTHCC_SIM_DIR=str(sim_dir.resolve()),
     )
+    public_warning = Config.from_env(
+        {"TTHCC_PUBLIC_URL": env["TTHCC_PUBLIC_URL"]}
+    ).public_url_warning()
+    if public_warning:
+        logger.warning("%s", public_warning)
+        click.echo(f"WARNING: {public_warning}", err=True)
     # The agents reach this server whatever port an earlier `tthcc demo` wrote down.
     local = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)
     agent_env = dict(env, TTHCC_AGENT_SERVER_URL=f"http://{local}:{port}")
@@ -266,7 +380,7 @@ def run_command(host: str, port: int, no_agent: bool, no_demo: bool) -> None:
                 "-m",
                 "gunicorn",
                 "--worker-class",
-                "gevent",
+                "server.gunicorn_worker.GeventWorker",
                 "--workers",
                 "1",
                 "--no-control-socket",
@@ -282,6 +396,12 @@ def run_command(host: str, port: int, no_agent: bool, no_demo: bool) -> None:
         )
     ]
     tthcc = [sys.executable, "-m", "server.cli"]
+    if config.sync_hub_url and config.sync_token:
+        # A centre box: capture from now on and deliver to the hub in the background.
+        from server.sync.cli import enable_from_config
+
+        enable_from_config(config)
+        procs.append(subprocess.Popen([*tthcc, "sync", "push", "--loop"], env=env))
     kiosk_config = _demo_agent_config_path(config)
     counters_config = _demo_counters_config_path(config)
     if not no_agent and kiosk_config.exists():
@@ -377,6 +497,7 @@ def _mount_device_commands() -> None:
                 "ledboard": "ledboard_command",
             },
         ),
+        ("devices.scanner.sim", {"scanner": "scanner_command"}),
         ("display.voice.cli", {"voice": "voice_command"}),
     ):
         try:
@@ -389,6 +510,18 @@ def _mount_device_commands() -> None:
 
 
 _mount_device_commands()
+
+from server.hub.cli import hub_group  # noqa: E402  (a plain click group: no app needed)
+
+cli.add_command(hub_group)
+
+from server.sync.cli import sync_group  # noqa: E402
+
+cli.add_command(sync_group)
+
+from server.notify.cli import notify_group  # noqa: E402
+
+cli.add_command(notify_group)
 
 
 def main() -> None:

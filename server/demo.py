@@ -30,10 +30,32 @@ DEMO_CENTRE_CODE = "BN-KINHBAC"
 #: The station of the counters' devices: rating pads, LED boards, a call keypad, and the
 #: (simulated) thermal printer of the counters' dossier slips.
 COUNTERS_STATION_CODE = "COUNTERS-1"
+#: The demo kiosk's provisioning code, reusable and documented in the README (like the
+#: demo passwords): `/kiosk/provision?code=…` makes a browser the demo kiosk. A real
+#: deployment issues one-time codes (admin); revoking the station's token ends this one.
+DEMO_KIOSK_CODE = "tthcc-demo-kiosk"
 #: Set once the demo counters were bound to COUNTERS-1's printer, so an admin's later
 #: changes to that binding survive `tthcc demo` (which runs at every `tthcc run`).
 _SLIP_PRINTER_SEEDED = "demo_slip_printer_seeded"
+_KIOSK_CODE_SEEDED = "demo_kiosk_code_seeded"
 DEMO_LOCK_KEY = 7_270_002
+#: Set once the demo's opening hours, cut-offs and caps were seeded (admins' edits stay).
+_HOURS_SEEDED = "demo_hours_seeded"
+#: TTHCC_DEMO_HOURS=0 loads the demo without hours, cut-offs or caps (always issuing): the
+#: test suite runs at any wall-clock time and sets it; tests of hours set their own.
+DEMO_HOURS_ENV = "TTHCC_DEMO_HOURS"
+#: Mon–Fri 07:30–11:30 and 13:30–17:00, Saturday morning (many ward centres open then).
+DEMO_OPENING_HOURS = "T2-T6 07:30-11:30, 13:30-17:00; T7 07:30-11:30"
+#: Per service code: (cut-off, daily cap). Certification takes no new number after 15:00
+#: (a copy is certified the same day); the land registry sees 40 citizens a day.
+DEMO_SERVICE_LIMITS = {"CT1": ("15:00", None), "CT2": ("15:00", None), "DD": (None, 40)}
+#: Set once the demo services that hand out numbers to phones were chosen.
+_REMOTE_SEEDED = "demo_remote_seeded"
+#: Civil status and certification take numbers from a phone (docs/remote.md).
+DEMO_REMOTE_SERVICES = ("HT1", "HT2", "CT1")
+_APPOINTMENTS_SEEDED = "demo_appointments_seeded"
+#: Services that take appointments in the demo (docs/appointments.md).
+DEMO_APPOINTMENT_SERVICES = ("HT1", "DD")
 
 FIELDS = [
     # code, name, name_en
@@ -133,6 +155,29 @@ COUNTERS = [
     (7, ["TK", "CT1"], "canbo7", "Ngô Thị Bích Ngọc", 0),
 ]
 
+#: Where the demo centre is (UBND phường Kinh Bắc, central Bắc Ninh), decimal degrees.
+DEMO_CENTRE_POSITION = (21.1861, 106.0763)
+#: Other centres of the province for `tthcc demo --province N`: code, name (line 2), kind,
+#: latitude, longitude. Positions are plausible (the ward's or commune's centre), not
+#: surveyed; beyond this list, centres are generated around the provincial centre.
+PROVINCE_CENTRES = [
+    ("BN-TINH", "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG TỈNH", "provincial", 21.1782, 106.0712),
+    ("BN-VUNINH", "PHƯỜNG VŨ NINH", "commune", 21.1945, 106.0887),
+    ("BN-VOCUONG", "PHƯỜNG VÕ CƯỜNG", "commune", 21.1652, 106.0581),
+    ("BN-HAPLINH", "PHƯỜNG HẠP LĨNH", "commune", 21.1487, 106.0877),
+    ("BN-TUSON", "PHƯỜNG TỪ SƠN", "commune", 21.1189, 105.9611),
+    ("BN-TIENDU", "XÃ TIÊN DU", "commune", 21.1253, 106.0385),
+    ("BN-QUEVO", "PHƯỜNG QUẾ VÕ", "commune", 21.1478, 106.1588),
+    ("BN-YENPHONG", "XÃ YÊN PHONG", "commune", 21.2020, 105.9560),
+    ("BN-THUANTHANH", "PHƯỜNG THUẬN THÀNH", "commune", 21.0537, 106.0786),
+    ("BN-GIABINH", "XÃ GIA BÌNH", "commune", 21.0565, 106.1775),
+    ("BN-BACGIANG", "PHƯỜNG BẮC GIANG", "commune", 21.2731, 106.1946),
+]
+#: The fields and services a generated province centre offers (codes as the demo centre's,
+#: so "the same field elsewhere" is found by its code), with its counters.
+PROVINCE_SERVICES = ("HT1", "CT1", "DD", "TK")
+PROVINCE_COUNTERS = (["HT1", "CT1"], ["CT1", "HT1"], ["DD"], ["TK", "HT1"])
+
 PRIORITY_CATEGORIES = [
     ("nguoi_cao_tuoi", "Người cao tuổi (từ 60 tuổi)", "Elderly (60+)"),
     ("nguoi_khuyet_tat", "Người khuyết tật", "Person with a disability"),
@@ -179,10 +224,36 @@ def load_demo(
     if centre is None:
         centre = _create_centre(session)
     __import__("server.demo_procedures").demo_procedures.seed_procedures(session, centre.id)
+    if centre.latitude is None and centre.longitude is None:  # a demo loaded before
+        centre.latitude, centre.longitude = DEMO_CENTRE_POSITION
     kiosk = _station(session, centre, "KIOSK-1")
+    if created or not (centre.settings or {}).get(_KIOSK_CODE_SEEDED):
+        _seed_kiosk_code(session, centre, kiosk)
     counters_station = _station(session, centre, COUNTERS_STATION_CODE)
     if not (centre.settings or {}).get(_SLIP_PRINTER_SEEDED):
         _bind_counters_to_slip_printer(session, centre, counters_station)
+    if not (centre.settings or {}).get(_REMOTE_SEEDED):
+        for service in session.execute(
+            select(Service).where(
+                Service.centre_id == centre.id, Service.code.in_(DEMO_REMOTE_SERVICES)
+            )
+        ).scalars():
+            service.remote_issuing = True
+        centre.settings = {**(centre.settings or {}), _REMOTE_SEEDED: True}
+        session.flush()
+    if not (centre.settings or {}).get(_APPOINTMENTS_SEEDED):
+        for service in session.execute(
+            select(Service).where(
+                Service.centre_id == centre.id, Service.code.in_(DEMO_APPOINTMENT_SERVICES)
+            )
+        ).scalars():
+            service.appointments = True
+        centre.settings = {**(centre.settings or {}), _APPOINTMENTS_SEEDED: True}
+        session.flush()
+    if os.environ.get(DEMO_HOURS_ENV, "1") != "0" and not (centre.settings or {}).get(
+        _HOURS_SEEDED
+    ):
+        seed_hours(session, centre)
     counters = session.execute(
         select(Counter.id, Counter.number)
         .where(Counter.centre_id == centre.id)
@@ -199,6 +270,19 @@ def load_demo(
     )
 
 
+def seed_hours(session: Session, centre: Centre) -> None:
+    """Once per demo centre: its opening hours, and the cut-offs and caps of a few services."""
+    from server.services.hours import hours_value
+
+    centre.opening_hours = hours_value(DEMO_OPENING_HOURS)
+    for service in session.execute(
+        select(Service).where(Service.centre_id == centre.id, Service.code.in_(DEMO_SERVICE_LIMITS))
+    ).scalars():
+        service.issue_cutoff, service.daily_cap = DEMO_SERVICE_LIMITS[service.code]
+    centre.settings = {**(centre.settings or {}), _HOURS_SEEDED: True}
+    session.flush()
+
+
 def _bind_counters_to_slip_printer(session: Session, centre: Centre, station: Station) -> None:
     """Once per demo centre (also one created before slips were printed): COUNTERS-1
     gets a printer and every counter not yet bound prints its dossier slips there."""
@@ -208,6 +292,17 @@ def _bind_counters_to_slip_printer(session: Session, centre: Centre, station: St
     ).scalars():
         counter.station_id = station.id
     centre.settings = {**(centre.settings or {}), _SLIP_PRINTER_SEEDED: True}
+    session.flush()
+
+
+def _seed_kiosk_code(session: Session, centre: Centre, kiosk: Station) -> None:
+    """Once per demo centre: the demo kiosk's documented, reusable provisioning code (an
+    administrator who revoked the kiosk's token keeps it revoked across restarts)."""
+    from server.domain.clock import utcnow
+    from server.services.kiosks import issue_code
+
+    issue_code(session, kiosk, utcnow(), lifetime=None, code=DEMO_KIOSK_CODE, reusable=True)
+    centre.settings = {**(centre.settings or {}), _KIOSK_CODE_SEEDED: True}
     session.flush()
 
 
@@ -223,6 +318,8 @@ def _create_centre(session: Session) -> Centre:
         name="TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG",
         subtitle="PHƯỜNG KINH BẮC",
         address="Số 10 Lý Thái Tổ, phường Kinh Bắc, tỉnh Bắc Ninh",
+        latitude=DEMO_CENTRE_POSITION[0],
+        longitude=DEMO_CENTRE_POSITION[1],
         settings={
             "notice": "Trung tâm làm việc từ thứ Hai đến thứ Sáu: sáng 7h30–11h30, chiều "
             "13h30–17h00. Công dân vui lòng giữ phiếu và chờ đến lượt được mời.",
@@ -230,28 +327,7 @@ def _create_centre(session: Session) -> Centre:
     )
     session.add(centre)
     session.flush()
-    fields = {}
-    for position, (code, name, name_en) in enumerate(FIELDS):
-        fields[code] = Field(
-            centre_id=centre.id, code=code, name=name, name_en=name_en, position=position
-        )
-        session.add(fields[code])
-    session.flush()
-    services = {}
-    for position, (code, field_code, name, name_en, (lo, hi), policy, every) in enumerate(SERVICES):
-        services[code] = Service(
-            centre_id=centre.id,
-            field_id=fields[field_code].id,
-            code=code,
-            name=name,
-            name_en=name_en,
-            range_start=lo,
-            range_end=hi,
-            priority_policy=policy,
-            interleave_every=every,
-            position=position,
-        )
-        session.add(services[code])
+    services = _add_catalogue(session, centre, SERVICES, every_field=True)
     for position, (code, name, name_en) in enumerate(PRIORITY_CATEGORIES):
         session.add(
             PriorityCategory(
@@ -426,3 +502,91 @@ def _write_private(path: Path, text: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
     os.replace(staging, path)
+
+
+def load_province_demo(session: Session, count: int) -> list[int]:
+    """`count` more centres of the province around the demo centre (idempotent by code):
+    each with four services in three fields and four open-able counters, a kind and a
+    position. Returns their ids, in PROVINCE_CENTRES order."""
+    _lock(session)
+    ids = []
+    for index in range(count):
+        if index < len(PROVINCE_CENTRES):
+            code, subtitle, kind, lat, lon = PROVINCE_CENTRES[index]
+        else:  # a ring of generated communes 5-25 km around the provincial centre
+            import math
+
+            angle, radius = index * 2.39996, 0.05 + 0.2 * ((index * 37) % 100) / 100
+            code, subtitle, kind = f"BN-XA{index + 1:03d}", f"XÃ SỐ {index + 1}", "commune"
+            lat = 21.1782 + radius * math.sin(angle)
+            lon = 106.0712 + radius * math.cos(angle)
+        centre = session.execute(select(Centre).where(Centre.code == code)).scalar_one_or_none()
+        if centre is None:
+            centre = _create_province_centre(session, code, subtitle, kind, lat, lon)
+        ids.append(centre.id)
+    return ids
+
+
+def _create_province_centre(
+    session: Session, code: str, subtitle: str, kind: str, lat: float, lon: float
+) -> Centre:
+    provincial = kind == "provincial"
+    centre = Centre(
+        code=code,
+        name=subtitle if provincial else "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG",
+        subtitle="TỈNH BẮC NINH" if provincial else subtitle,
+        address=f"{subtitle.title()}, tỉnh Bắc Ninh",
+        kind=kind,
+        latitude=round(lat, 5),
+        longitude=round(lon, 5),
+        settings={},
+    )
+    session.add(centre)
+    session.flush()
+    wanted = [row for row in SERVICES if row[0] in PROVINCE_SERVICES]
+    services = _add_catalogue(session, centre, wanted, every_field=False)
+    session.flush()
+    for number, codes in enumerate(PROVINCE_COUNTERS, start=1):
+        counter = Counter(centre_id=centre.id, number=number, name=f"Quầy {number}")
+        session.add(counter)
+        session.flush()
+        for position, scode in enumerate(codes):
+            session.add(
+                CounterService(
+                    counter_id=counter.id, service_id=services[scode].id, position=position
+                )
+            )
+    session.flush()
+    logger.info("province demo centre %s created", code)
+    return centre
+
+
+def _add_catalogue(
+    session: Session, centre: Centre, rows: list[tuple], *, every_field: bool
+) -> dict[str, Service]:
+    """The demo's fields (all of them, or those `rows` use) and the services in `rows`, in
+    the demo's order; services by code."""
+    fields: dict[str, Field] = {}
+    for position, (code, name, name_en) in enumerate(FIELDS):
+        if every_field or any(row[1] == code for row in rows):
+            fields[code] = Field(
+                centre_id=centre.id, code=code, name=name, name_en=name_en, position=position
+            )
+            session.add(fields[code])
+    session.flush()
+    services: dict[str, Service] = {}
+    for position, (code, field_code, name, name_en, (lo, hi), policy, every) in enumerate(rows):
+        services[code] = Service(
+            centre_id=centre.id,
+            field_id=fields[field_code].id,
+            code=code,
+            name=name,
+            name_en=name_en,
+            range_start=lo,
+            range_end=hi,
+            priority_policy=policy,
+            interleave_every=every,
+            position=position,
+        )
+        session.add(services[code])
+    return services

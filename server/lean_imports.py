@@ -15,7 +15,7 @@ imports flask-socketio with those libraries hidden, then gives engineio's client
 that import ``requests`` and ``websocket`` on first use, so a Socket.IO client made in this
 process still works. Redis is hidden only when no Redis URL is configured: socketio's
 RedisManager then believes redis is not installed, but nothing builds one
-(``message_queue`` is None and flask-limiter uses ``memory://``).
+(``message_queue`` is None and flask-limiter counts in memory).
 
 Only server/wsgi.py calls this, before anything imports flask-socketio; when flask-socketio
 is already imported (tests, ``tthcc run --dev``) it changes nothing.

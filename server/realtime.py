@@ -12,8 +12,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from flask import request
@@ -23,6 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from server.db import Database, OutboxMessage
 from server.domain.clock import utcnow
 from server.domain.errors import DomainError
+from server.realtime_follow import follow_rooms, follower_messages
+from server.realtime_tokens import CredentialWatch, Held
 from server.services import events, printing
 from server.services.auth import station_for_token
 from server.services.hall import snapshot
@@ -32,32 +32,91 @@ from server.services.stations import (
     counter_command,
     counter_states,
     record_device_status,
+    refuse_stale_keypad_press,
+    refuse_unbound_counter,
     station_config,
     station_connected,
     station_disconnected,
 )
+from server.station_messages import keypad_pressed_at, parse_rating_submission
 
 logger = logging.getLogger(__name__)
 
 #: What an LED board shows for a moment when a keypad's key is refused.
-_BOARD_REFUSAL = {"no_ticket_waiting": "Hết số"}
+_BOARD_REFUSAL = {
+    "no_ticket_waiting": "Hết số",
+    "stale_command": "Bấm lại",
+    # The current citizen was only called: press Finish (F) or No-show (X) first.
+    "current_not_started": "Xong? F/X",
+    # The keypad's counter is not bound to this station (admin).
+    "counter_not_bound": "Chưa gắn",
+}
 _BOARD_ERROR = "Lỗi"
-#: A station clock further off than this is corrected with the agent's ``sent_at``.
-CLOCK_SKEW_THRESHOLD = timedelta(seconds=2)
+#: A station clock this far off the server's is worth a line in the server's log.
+_CLOCK_LOG_SECONDS = 2.0
 
 
 class HallNamespace(Namespace):
-    def __init__(self, namespace: str, database: Database) -> None:
+    def __init__(
+        self, namespace: str, database: Database, watch: CredentialWatch, node: str = ""
+    ) -> None:
         super().__init__(namespace)
         self.database = database
+        #: A provisioned kiosk's page is dropped when its credential is revoked.
+        self.watch = watch
+        #: Named in every snapshot when set (a hub's process, e.g. "app1").
+        self.node = node
+        #: Socket.IO sid -> centres it subscribed to on this process (server/realtime_queue.py
+        #: sends them a fresh snapshot when the message queue may have lost events).
+        self.centres: dict[str, set[int]] = {}
+        #: Socket.IO sid -> ticket codes it follows on this process.
+        self.follows: dict[str, set[str]] = {}
+
+    def on_connect(self, auth: Any = None) -> None:
+        """Anyone may connect; a provisioned kiosk's page (its cookie) is watched from now
+        on, so revoking its credential drops the connection (realtime_tokens.py)."""
+        from server.services.kiosks import COOKIE_NAME
+
+        if request.cookies.get(COOKIE_NAME):
+            try:
+                self._kiosk_page()
+            except Exception as exc:  # database down: the station room checks again
+                logger.warning("kiosk page check on connect failed: %s", exc)
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        self.centres.pop(request.sid, None)
+        self.follows.pop(request.sid, None)
+        self.watch.release(self.namespace, request.sid)
+
+    def _kiosk_page(self) -> int | None:
+        """The kiosk station whose provisioned page this connection is (watched), if any."""
+        from server.services.kiosks import COOKIE_NAME, page_secret_hash, station_for_page
+
+        cookie = request.cookies.get(COOKIE_NAME)
+        session = self.database.session
+        try:
+            kiosk = station_for_page(session, cookie)
+            kiosk_id = kiosk.id if kiosk is not None else None
+        finally:
+            session.rollback()
+        if kiosk_id is not None:
+            held = Held(kiosk_id, page_secret_hash(cookie), kiosk_page=True)
+            self.watch.hold(self.namespace, request.sid, held)
+        return kiosk_id
 
     def on_subscribe(self, data: Any) -> dict[str, Any]:
-        """Join the centre's room (and a station's, for a kiosk) and get the snapshot."""
+        """Join the centre's room (and a station's, for a kiosk) and get the snapshot;
+        or, with ``ticket_code``, follow that one ticket (server/realtime_follow.py)."""
+        if isinstance(data, dict) and "ticket_code" in data:
+            return self._follow(data["ticket_code"])
         if not isinstance(data, dict) or not isinstance(data.get("centre_id"), int):
             return {"ok": False, "message": "subscribe needs an integer centre_id"}
         centre_id = data["centre_id"]
         rooms = [events.centre_room(centre_id)]
-        if isinstance(data.get("station_id"), int):
+        if "station_id" in data and data["station_id"] is not None:
+            refused = self._refuse_station_room(data["station_id"])
+            if refused is not None:
+                return refused
             rooms.append(events.station_room(data["station_id"]))
         # Join before reading: a change committed while the snapshot is built then reaches
         # this client as an event too, instead of falling between snapshot and join.
@@ -73,74 +132,59 @@ class HallNamespace(Namespace):
             return {"ok": False, "message": str(exc)}
         finally:
             session.rollback()
-        self.emit(events.SNAPSHOT, snap, room=request.sid)
+        self.centres.setdefault(request.sid, set()).add(centre_id)
+        self.emit(events.SNAPSHOT, self.stamped(snap), room=request.sid)
+        return {"ok": True}
+
+    def _refuse_station_room(self, station_id: Any) -> dict[str, Any] | None:
+        """A station's room (its print answers) is for that provisioned kiosk's page only:
+        the kiosk credential cookie sent with the connection must be that station's."""
+        kiosk_id = self._kiosk_page()
+        if kiosk_id is not None and kiosk_id == station_id:
+            return None
+        return {
+            "ok": False,
+            "error": "forbidden",
+            "message": "Chỉ ki-ốt đã được kích hoạt mới nhận được thông báo của máy in.",
+            "message_en": "Only the provisioned kiosk of this station may join its room "
+            "(open /kiosk/provision?code=… once on the kiosk PC).",
+        }
+
+    def stamped(self, snap: dict[str, Any]) -> dict[str, Any]:
+        """The snapshot, naming this process when it has a name (docs/deployment.md)."""
+        return {**snap, "node": self.node} if self.node else snap
+
+    def _follow(self, code: Any) -> dict[str, Any]:
+        session = self.database.session
+        try:
+            found = follow_rooms(session, code)
+            if found is None:
+                return {"ok": False, "message": "no ticket with this code"}
+            rooms, snap = found
+            # Join before reading again, as above: a call in between still reaches us.
+            for room in rooms:
+                join_room(room)
+            snap = follow_rooms(session, code)[1]
+        except Exception as exc:  # database down: the page retries
+            logger.warning("follow of a ticket failed: %s", exc)
+            return {"ok": False, "message": "server error, try again"}
+        finally:
+            session.rollback()
+        self.follows.setdefault(request.sid, set()).add(code)
+        self.emit(events.SNAPSHOT, self.stamped(snap), room=request.sid)
         return {"ok": True}
 
 
-@dataclass(frozen=True)
-class RatingSubmission:
-    key: str
-    counter_id: int
-    raw_key: str
-    level: int
-    pressed_at: datetime
-    scale: int | None
-    criterion: str
-
-
-def parse_rating_submission(data: Any, now: datetime) -> RatingSubmission:
-    """A ``rating.submit`` payload, checked; ValueError says what is wrong.
-
-    ``sent_at`` (the agent's clock when it sent the item) corrects ``pressed_at`` for a
-    station clock that is off: the press is placed at ``pressed_at + (now - sent_at)``.
-    """
-    if not isinstance(data, dict):
-        raise ValueError("rating.submit needs an object")
-    key, counter_id, raw_key, level = (
-        data.get(k) for k in ("key", "counter_id", "raw_key", "level")
-    )
-    if not isinstance(key, str) or not 8 <= len(key) <= 64:
-        raise ValueError("key (the idempotency key) must be a string of 8-64 characters")
-    if isinstance(counter_id, bool) or not isinstance(counter_id, int):
-        raise ValueError("counter_id must be the server's integer counter id")
-    if not isinstance(raw_key, str) or not 1 <= len(raw_key) <= 16:
-        raise ValueError("raw_key must be a string of 1-16 characters")
-    if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5:
-        raise ValueError("level must be an integer 1-5")
-    pressed_at = _aware(data.get("pressed_at"), "pressed_at")
-    if data.get("sent_at") is not None:
-        skew = now - _aware(data["sent_at"], "sent_at")
-        # Below the threshold it is network delay, not a wrong clock: keep the order of
-        # presses read together.
-        if abs(skew) > CLOCK_SKEW_THRESHOLD:
-            pressed_at += skew
-    scale = data.get("scale")
-    if scale is not None and (isinstance(scale, bool) or scale not in (3, 4, 5)):
-        raise ValueError("scale must be 3, 4 or 5")
-    criterion = data.get("criterion") or "overall"
-    if not isinstance(criterion, str):
-        raise ValueError("criterion must be a string")
-    return RatingSubmission(key, counter_id, raw_key, level, pressed_at, scale, criterion)
-
-
-def _aware(value: Any, name: str) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError(f"{name} must be an ISO 8601 time with a zone")
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{name} is not an ISO 8601 time: {value[:40]!r}") from None
-    if moment.tzinfo is None:
-        raise ValueError(f"{name} must carry a time zone")
-    return moment
-
-
 class StationNamespace(Namespace):
-    def __init__(self, namespace: str, database: Database) -> None:
+    def __init__(self, namespace: str, database: Database, watch: CredentialWatch) -> None:
         super().__init__(namespace)
         self.database = database
+        #: An agent is dropped when its station's token is revoked or replaced.
+        self.watch = watch
         #: Socket.IO sid -> station id of every agent connected to this process.
         self.stations: dict[str, int] = {}
+        #: Socket.IO sid -> the clock offset its agent last reported and we logged.
+        self._logged_offsets: dict[str, float] = {}
 
     def online_station_ids(self) -> set[int]:
         return set(self.stations.values())
@@ -176,6 +220,7 @@ class StationNamespace(Namespace):
             logger.exception("station %s: connect failed", code)
             raise ConnectionRefusedError("server error, try again") from exc
         self.stations[request.sid] = station.id
+        self.watch.hold(self.namespace, request.sid, Held(station.id, station.token_hash))
         logger.info("station %s connected (%d pending print job(s))", code, len(jobs))
         self.emit(events.STATION_CONFIG, config, room=request.sid)
         for payload in counters:
@@ -184,6 +229,8 @@ class StationNamespace(Namespace):
             self.emit(events.PRINT_JOB, job, room=request.sid)
 
     def on_disconnect(self, reason: Any = None) -> None:
+        self.watch.release(self.namespace, request.sid)
+        self._logged_offsets.pop(request.sid, None)
         station_id = self.stations.pop(request.sid, None)
         if station_id is None or station_id in self.stations.values():
             return  # a restarted agent may already be back on another connection
@@ -194,6 +241,31 @@ class StationNamespace(Namespace):
         except Exception:
             session.rollback()
             logger.exception("recording station %s's disconnect failed", station_id)
+
+    def on_station_heartbeat(self, data: Any = None) -> dict[str, Any]:
+        """The server's clock for the agent's round-trip measurement; no database, so the
+        answer's own delay stays as short as the network's."""
+        server_time = utcnow().timestamp()
+        if request.sid not in self.stations:
+            return {"ok": False, "message": "not connected as a station"}
+        offset = data.get("clock_offset") if isinstance(data, dict) else None
+        if isinstance(offset, int | float) and not isinstance(offset, bool):
+            self._log_offset(float(offset))
+        return {"ok": True, "server_time": server_time}
+
+    def _log_offset(self, offset: float) -> None:
+        logged = self._logged_offsets.get(request.sid)
+        if abs(offset) < _CLOCK_LOG_SECONDS and logged is None:
+            return
+        if logged is not None and abs(offset - logged) < 1.0:
+            return
+        self._logged_offsets[request.sid] = offset
+        logger.info(
+            "station %s: its clock is %.1f s %s the server's (corrected by its agent)",
+            self.stations.get(request.sid),
+            abs(offset),
+            "behind" if offset > 0 else "ahead of",
+        )
 
     # --- print jobs and device states -----------------------------------------------------
 
@@ -222,6 +294,42 @@ class StationNamespace(Namespace):
         session.commit()
         return {"ok": True}
 
+    # --- the kiosk's barcode scanner ----------------------------------------------------
+
+    def on_scanner_scan(self, data: Any) -> dict[str, Any]:
+        """A serial scanner's scan (docs/devices.md): parsed here, its outcome sent to the
+        kiosk page of this station (``scanner.scanned``); never logged (personal data)."""
+        station_id = self.stations.get(request.sid)
+        text = data.get("text") if isinstance(data, dict) else None
+        if station_id is None or not isinstance(text, str) or not 0 < len(text) <= 1024:
+            return {"ok": False, "message": "scanner.scan needs text (1-1024 characters)"}
+        from flask import current_app
+
+        from server.models import Station
+        from server.services import id_cards
+
+        session = self.database.session
+        try:
+            station = session.get(Station, station_id)
+            if station is None or station.kind != "kiosk":
+                session.rollback()
+                return {"ok": False, "message": "only a kiosk station reads ID cards"}
+            payload = id_cards.receive_scan(
+                session,
+                text=text,
+                centre_id=station.centre_id,
+                station_id=station.id,
+                now=utcnow(),
+                key=current_app.config["SECRET_KEY"],
+            )
+            id_cards.announce_scan(session, station.id, payload)
+            session.commit()
+        except Exception:
+            session.rollback()
+            logger.exception("station %s: a scan could not be handled", station_id)
+            return {"ok": False, "retry": True, "message": "server error"}
+        return {"ok": True, "kind": payload["kind"]}
+
     # --- rating pads and call keypads ---------------------------------------------------
 
     def on_rating_submit(self, data: Any) -> dict[str, Any]:
@@ -232,7 +340,7 @@ class StationNamespace(Namespace):
             return {"ok": False, "retry": True, "message": "not connected as a station"}
         now = utcnow()
         try:
-            submission = parse_rating_submission(data, now)
+            submission = parse_rating_submission(data)
         except ValueError as exc:
             logger.warning("station %s sent an invalid rating: %s", station_id, exc)
             return {"ok": False, "message": str(exc)}
@@ -248,6 +356,7 @@ class StationNamespace(Namespace):
                     "ok": False,
                     "message": f"counter {submission.counter_id} is not in this station's centre",
                 }
+            refuse_unbound_counter(station, counter)
             result = record_rating(
                 session,
                 counter_id=counter.id,
@@ -266,7 +375,12 @@ class StationNamespace(Namespace):
             session.commit()
         except DomainError as exc:
             session.rollback()
-            return {"ok": False, "message": exc.message_en}
+            return {
+                "ok": False,
+                "error": exc.code,
+                "message": exc.message_en,
+                "message_vi": exc.message_vi,
+            }
         except IntegrityError:
             # The same key delivered twice at once (a retry racing a slow first attempt).
             session.rollback()
@@ -299,18 +413,32 @@ class StationNamespace(Namespace):
                 counter_id, operation, "invalid_request", f"unknown operation {operation!r}"
             )
         else:
-            result = self._run_counter_command(station_id, counter_id, operation)
+            result = self._run_counter_command(station_id, counter_id, operation, data)
         self.emit(events.COUNTER_RESULT, result, room=request.sid)
         return result
 
-    def _run_counter_command(self, station_id: int, counter_id: int, operation: str) -> dict:
+    def _run_counter_command(
+        self, station_id: int, counter_id: int, operation: str, data: dict[str, Any]
+    ) -> dict:
         from server.models import Station
 
+        now = utcnow()
+        try:
+            pressed_at = keypad_pressed_at(data)
+            if pressed_at is not None:
+                refuse_stale_keypad_press(
+                    counter_id=counter_id, operation=operation, pressed_at=pressed_at, now=now
+                )
+        except ValueError as exc:
+            return _refusal(counter_id, operation, "invalid_request", str(exc))
+        except DomainError as exc:
+            logger.info("keypad %s on counter %s refused: %s", operation, counter_id, exc)
+            return _refusal(counter_id, operation, exc.code, exc.message_en, exc.message_vi)
         session = self.database.session
         try:
             station = session.get(Station, station_id)
             ticket = counter_command(
-                session, station=station, counter_id=counter_id, operation=operation, now=utcnow()
+                session, station=station, counter_id=counter_id, operation=operation, now=now
             )
             view = {"id": ticket.id, "number": ticket.display_number, "status": ticket.status}
             session.commit()
@@ -346,9 +474,10 @@ def _refusal(
     }
 
 
-def init_realtime(socketio: SocketIO, database: Database) -> None:
-    socketio.on_namespace(HallNamespace(events.HALL_NAMESPACE, database))
-    socketio.on_namespace(StationNamespace(events.STATION_NAMESPACE, database))
+def init_realtime(socketio: SocketIO, database: Database, node: str = "") -> None:
+    watch = CredentialWatch(socketio, database)
+    socketio.on_namespace(HallNamespace(events.HALL_NAMESPACE, database, watch, node))
+    socketio.on_namespace(StationNamespace(events.STATION_NAMESPACE, database, watch))
 
     def send(messages: list[OutboxMessage]) -> None:
         for message in messages:
@@ -359,6 +488,8 @@ def init_realtime(socketio: SocketIO, database: Database) -> None:
                     to=list(message.rooms),
                     namespace=message.namespace,
                 )
+            for event, payload, room in follower_messages(message):
+                socketio.emit(event, payload, to=room, namespace=events.HALL_NAMESPACE)
             if (
                 message.event == events.COUNTER_UPDATED
                 and message.namespace == events.HALL_NAMESPACE

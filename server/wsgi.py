@@ -16,3 +16,7 @@ import_socketio(redis=bool(config.redis_url))
 from server.app import create_app  # noqa: E402  (after import_socketio)
 
 app = create_app(config)
+
+from server.notify.delivery import start_inline_worker  # noqa: E402
+
+start_inline_worker(app)  # the served process delivers notifications (not CLI commands)

@@ -1,7 +1,8 @@
 """The station agent: one Socket.IO connection to the server, and the station's devices.
 
-Threads: ``agent-connection`` (connects, reconnects with capped back-off), one per device
-runner, and the caller's, which runs the health loop (systemd watchdog) in :meth:`run`.
+Threads: ``agent-connection`` (connects, reconnects with capped back-off, and while
+connected sends the heartbeat that measures the station's clock against the server's,
+:mod:`devices.agent.heartbeat`), one per device runner, and the caller's, which runs the health loop (systemd watchdog) in :meth:`run`.
 Print jobs arrive on the Socket.IO thread and are handed to the printer's own thread at
 once, so a slow printer never stalls the connection.
 """
@@ -13,12 +14,14 @@ import logging
 import random
 import re
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import socketio
 
 from devices.agent import events, sdnotify
+from devices.agent.heartbeat import ServerClock
 from devices.agent.printed import Claim, PrintedJobs
 from devices.agent.printer import JobDocument, job_document  # registers the printer factory
 from devices.agent.runners import PLUGIN_MODULES, DeviceRunner, runner_factories
@@ -26,6 +29,9 @@ from devices.config import StationConfig
 from devices.errors import DeviceError, DeviceTimeout, ProtocolError
 
 logger = logging.getLogger(__name__)
+
+#: How often a waiting call() looks whether the link dropped or the agent is stopping.
+_CALL_POLL_SECONDS = 0.1
 
 _TIMESTAMP_PARAM = re.compile(r"&t=[0-9.]+")
 
@@ -44,9 +50,11 @@ class Agent:
         connect_timeout: float = 5.0,
         retry_initial: float = 1.0,
         retry_max: float = 30.0,
+        heartbeat_interval: float = 30.0,
     ) -> None:
         self.config = config
         self.connect_timeout = connect_timeout
+        self.heartbeat_interval = heartbeat_interval
         self.retry_initial = retry_initial
         self.retry_max = retry_max
         self.spool_dir = config.spool_dir
@@ -68,6 +76,8 @@ class Agent:
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._disconnected = threading.Event()
+        #: Counts disconnections: a call waits only for an answer on the link it used.
+        self._drops = 0
         self._connection_thread: threading.Thread | None = None
         self._connect_callbacks: list[Callable[[], None]] = []
         self._handlers: dict[str, list[Callable[[Any], None]]] = {}
@@ -77,6 +87,7 @@ class Agent:
         self._unsent_acks: dict[str, dict[str, Any]] = {}
         self._jobs_lock = threading.Lock()
         self._closed = False
+        self.clock = ServerClock(self.call)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -163,6 +174,9 @@ class Agent:
     def summary(self) -> str:
         """One line for ``systemctl status``."""
         link = "connected" if self.connected else "not connected"
+        best = self.clock.best()
+        if best is not None:
+            link += f" (clock {best.offset:+.3f} s)"
         with self._status_lock:
             devices = [f"{n} {s['state']}" for n, s in sorted(self._statuses.items())]
         return f"{link} to {self.config.server_url}" + (
@@ -191,13 +205,40 @@ class Agent:
         return True
 
     def call(self, event: str, payload: dict[str, Any], timeout: float = 5.0) -> Any:
-        """Send an event and return the server's acknowledgement value."""
+        """Send an event and return the server's acknowledgement value.
+
+        Gives up as soon as the link drops or the agent stops. python-socketio's own
+        ``call()`` waits out its whole timeout after a disconnect (documented): a heartbeat
+        in flight at SIGTERM held the stopping agent 5 s, and a rating sent just before a
+        drop was re-sent only after the dead call had timed out.
+        """
+        answered = threading.Event()
+        answers: list[tuple[Any, ...]] = []
+
+        def on_answer(*args: Any) -> None:
+            answers.append(args)
+            answered.set()
+
+        drops = self._drops
         try:
-            return self._sio.call(event, payload, namespace=events.NAMESPACE, timeout=timeout)
-        except socketio.exceptions.TimeoutError as exc:
-            raise DeviceTimeout(f"no answer to {event} within {timeout} s") from exc
+            self._sio.emit(event, payload, namespace=events.NAMESPACE, callback=on_answer)
         except socketio.exceptions.SocketIOError as exc:
             raise DeviceError(f"cannot send {event} (not connected?): {exc}") from exc
+        deadline = time.monotonic() + timeout
+        while not answered.wait(min(_CALL_POLL_SECONDS, max(0.0, deadline - time.monotonic()))):
+            if self._stop.is_set() or self._disconnected.is_set() or self._drops != drops:
+                raise DeviceError(f"no answer to {event}: the connection closed")
+            if time.monotonic() >= deadline:
+                raise DeviceTimeout(f"no answer to {event} within {timeout} s")
+        args = answers[0]
+        return args[0] if len(args) == 1 else (args or None)
+
+    def clock_offset(self, timeout: float = 0.0) -> float | None:
+        """Seconds to add to the station clock to get the server's; None until measured.
+
+        ``timeout``: wait at most that long for the measurement made after a connect.
+        """
+        return self.clock.offset(timeout)
 
     def report_status(self, device: str, kind: str, state: str, reason: str | None) -> None:
         """Record a device's state and send it (again after every reconnect)."""
@@ -226,6 +267,15 @@ class Agent:
             self._sio.on(event, dispatch, namespace=events.NAMESPACE)
         handlers.append(handler)
 
+    def deliver(self, event: str, payload: Any) -> None:
+        """Hand ``payload`` to this agent's own handlers of ``event``, as if the server had
+        sent it (a runner telling another what happened locally)."""
+        for handler in list(self._handlers.get(event, ())):
+            try:
+                handler(payload)
+            except Exception:
+                logger.exception("handler of %s failed", event)
+
     def on_connect(self, callback: Callable[[], None]) -> None:
         """Call ``callback()`` after every (re)connection."""
         self._connect_callbacks.append(callback)
@@ -236,10 +286,27 @@ class Agent:
         delay = self.retry_initial
         failures = 0
         last_reason = None
+        next_beat = 0.0
+        closing_since: float | None = None
         while not self._stop.is_set():
             if self._sio.connected:
-                self._disconnected.wait(1.0)
+                self._disconnected.wait(min(1.0, max(0.0, next_beat - time.monotonic())))
+                if self._sio.connected and time.monotonic() >= next_beat:
+                    self.clock.measure()
+                    next_beat = time.monotonic() + self.heartbeat_interval
                 continue
+            if self._sio.eio.state != "disconnected":
+                # The server closed our namespace: python-socketio marks the client
+                # disconnected at once but closes the Engine.IO link on its read loop a
+                # moment later, and connecting before that raises ValueError (which killed
+                # this thread: no more reconnects until the watchdog restarted the agent).
+                self._stop.wait(0.05)
+                closing_since = closing_since or time.monotonic()
+                if time.monotonic() - closing_since > self.connect_timeout:
+                    logger.warning("the previous connection did not close; dropping it")
+                    self._sio.eio.disconnect(abort=True)
+                continue
+            closing_since = None
             self.last_connect_error = None
             try:
                 self._sio.connect(
@@ -278,6 +345,7 @@ class Agent:
             )
             delay, failures, last_reason = self.retry_initial, 0, None
             self._after_connect()
+            next_beat = time.monotonic() + self.heartbeat_interval
         if self._sio.connected:  # connect() won the race against close()
             self._disconnect()
         self._connected.clear()
@@ -316,13 +384,18 @@ class Agent:
                 callback()
             except Exception:
                 logger.exception("on_connect callback failed")
+        # Then the clock (a spooled press made before any measurement waits for it; a
+        # server from before heartbeats costs one call timeout here, nothing else).
+        self.clock.connected()
 
     def _on_disconnect(self, reason: Any = None) -> None:
         if self._connected.is_set():
             level = logging.INFO if self._stop.is_set() else logging.WARNING
             logger.log(level, "disconnected from %s (%s)", self.config.server_url, reason)
         self._connected.clear()
+        self._drops += 1
         self._disconnected.set()
+        self.clock.disconnected()
 
     def _on_connect_error(self, data: Any = None) -> None:
         message = data.get("message") if isinstance(data, dict) else data

@@ -1,6 +1,7 @@
 """The printer runner: one thread per printer that prints jobs and watches status.
 
-A job's document is a queue ticket or a dossier's receipt slip (``kind`` of the
+A job's document is a queue ticket, a dossier's receipt slip or a procedure's papers list
+laid out like a slip (``kind`` of the
 ``print.job`` event, docs/station-protocol.md); :func:`job_document` reads it and says how
 to draw it, so the runner prints any kind the same way.
 
@@ -40,6 +41,8 @@ AFTER_JOB_STATUS_TIMEOUT = 5.0
 
 KIND_TICKET = "ticket"
 KIND_DOSSIER_SLIP = "dossier_slip"
+#: A procedure's papers list printed at a kiosk: laid out like a slip.
+KIND_PAPERS = "papers"
 
 
 class UnknownJobKind(ProtocolError):
@@ -65,6 +68,7 @@ class JobDocument:
 _KINDS: dict[str, tuple[str, Callable[[Any], TicketPrint | SlipPrint]]] = {
     KIND_TICKET: ("ticket", TicketPrint.from_payload),
     KIND_DOSSIER_SLIP: ("slip", SlipPrint.from_payload),
+    KIND_PAPERS: ("papers", SlipPrint.from_payload),
 }
 
 

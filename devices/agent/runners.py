@@ -20,7 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 from devices.config import StationConfig
 
 #: Modules imported by the agent at start-up, if present, to register more factories.
-PLUGIN_MODULES = ("devices.serial.runners",)
+PLUGIN_MODULES = ("devices.serial.runners", "devices.scanner.runners")
 
 
 @runtime_checkable
@@ -28,7 +28,7 @@ class DeviceRunner(Protocol):
     """One device (or one shared port) driven by the agent."""
 
     name: str
-    kind: str  #: "printer", "ratingpad", "ledboard" or "keypad" (device.status kinds)
+    kind: str  #: "printer", "ratingpad", "ledboard", "keypad" or "scanner" (device.status)
 
     def start(self) -> None:
         """Start the runner's thread; must return at once."""
@@ -52,12 +52,21 @@ class AgentContext(Protocol):
         :class:`~devices.errors.DeviceTimeout` when no answer comes in time.
         """
 
+    def clock_offset(self, timeout: float = 0.0) -> float | None:
+        """Seconds to add to the station's clock to get the server's (measured from round
+        trips, docs/station-protocol.md); None until measured. ``timeout``: wait that long
+        at most for the measurement made after a connect."""
+
     def report_status(self, device: str, kind: str, state: str, reason: str | None) -> None:
         """Tell the server a device's state (``ready``/``error``/``disconnected``); the
         agent re-sends the latest state of every device after each reconnect."""
 
     def on(self, event: str, handler: Callable[[Any], None]) -> None:
         """Call ``handler(payload)`` for each ``event`` the server sends on ``/station``."""
+
+    def deliver(self, event: str, payload: Any) -> None:
+        """Hand ``payload`` to the handlers of ``event`` registered with :meth:`on`, as if
+        the server had sent it (one runner telling another what happened locally)."""
 
     def on_connect(self, callback: Callable[[], None]) -> None:
         """Call ``callback()`` after every (re)connection to the server."""

@@ -95,6 +95,8 @@ def ticket_blocks(ticket: TicketPrint) -> list[Block]:
         TextLine("SỐ THỨ TỰ", scale=2, bold=True),
         TextLine(ticket.number, scale=4, bold=True),
     ]
+    if ticket.citizen_name:
+        blocks.append(TextLine(f"Công dân: {ticket.citizen_name}", bold=True))
     if ticket.priority_label:
         blocks.append(TextLine(f"ƯU TIÊN: {ticket.priority_label}", bold=True, invert=True))
     blocks.append(TextLine(ticket.service_name, bold=True))
@@ -105,8 +107,10 @@ def ticket_blocks(ticket: TicketPrint) -> list[Block]:
     issued = ticket.local_issued_at().strftime("%d/%m/%Y %H:%M:%S")
     blocks += [
         TextLine(f"Số người chờ trước: {ticket.waiting_ahead}"),
-        TextLine(f"Thời gian: {issued}"),
     ]
+    if ticket.estimate:
+        blocks.append(TextLine(ticket.estimate))
+    blocks.append(TextLine(f"Thời gian: {issued}"))
     if ticket.qr_url:
         blocks.append(QrCode(ticket.qr_url))
     if ticket.thank_you:

@@ -30,8 +30,12 @@ class TicketPrint:
     counters: tuple[str, ...] = ()
     priority_label: str | None = None
     qr_url: str | None = None
+    #: The wait estimate line, e.g. "Dự kiến chờ: khoảng 12 phút (9-15)".
+    estimate: str | None = None
     thank_you: str | None = DEFAULT_THANK_YOU
     footer_en: str | None = None
+    #: The citizen's name, only when they chose to have it printed (docs/privacy.md).
+    citizen_name: str | None = None
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> TicketPrint:
@@ -78,8 +82,10 @@ class TicketPrint:
             "field_name": text("field_name"),
             "priority_label": text("priority_label"),
             "qr_url": text("qr_url"),
+            "estimate": text("estimate"),
             "thank_you": text("thank_you") if "thank_you" in payload else DEFAULT_THANK_YOU,
             "footer_en": text("footer_en"),
+            "citizen_name": text("citizen_name"),
         }
         if problems:
             raise TicketPayloadError("invalid ticket: " + "; ".join(problems))

@@ -82,6 +82,10 @@ class LineSplitter:
 
     A line longer than ``max_line`` is discarded whole (up to its newline). After
     ``idle_reset`` seconds without bytes, a partial line is discarded too.
+
+    ``cr_ends_line``: ``\r`` ends a line too (scanners end a code with CR, LF or CR LF;
+    the empty line between CR and LF is returned as ``b""``). ``quote_noise=False``: noise
+    reports give sizes only, never bytes (a scan may hold an ID card's data).
     """
 
     def __init__(
@@ -90,10 +94,14 @@ class LineSplitter:
         max_line: int = MAX_LINE,
         idle_reset: float | None = IDLE_RESET,
         noise: NoiseLog | None = None,
+        cr_ends_line: bool = False,
+        quote_noise: bool = True,
     ) -> None:
         self.max_line = max_line
         self.idle_reset = idle_reset
         self.noise = noise or NoiseLog("serial")
+        self._cr = b"\n" if cr_ends_line else b""
+        self._quote_noise = quote_noise
         self._buffer = bytearray()
         self._overflow = False  # inside an over-long line: drop until the next newline
         self._last_byte_at: float | None = None
@@ -105,7 +113,7 @@ class LineSplitter:
         self._expire_partial(now)
         self._last_byte_at = now
         lines: list[bytes] = []
-        *complete, rest = data.replace(b"\r", b"").split(b"\n")
+        *complete, rest = data.replace(b"\r", self._cr).split(b"\n")
         for chunk in complete:
             line = self._take(chunk, now)
             if line is not None:
@@ -137,7 +145,12 @@ class LineSplitter:
         if now - self._last_byte_at < self.idle_reset:
             return
         if self._buffer or self._overflow:
-            self.noise.report(f"unfinished line {bytes(self._buffer)[:20]!r}", now)
+            partial = (
+                repr(bytes(self._buffer)[:20])
+                if self._quote_noise
+                else f"of {len(self._buffer)} bytes"
+            )
+            self.noise.report(f"unfinished line {partial}", now)
         self._buffer.clear()
         self._overflow = False
 

@@ -44,7 +44,7 @@ FAULT_STATES = frozenset({DeviceState.ERROR, DeviceState.DISCONNECTED})
 
 StateCallback = Callable[[str, DeviceState, "str | None"], None]
 RatingCallback = Callable[[CounterId, str, int, datetime], None]
-CommandCallback = Callable[[CounterId, KeypadOperation], None]
+CommandCallback = Callable[[CounterId, KeypadOperation, datetime], None]
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,9 @@ class SerialDevice:
         self._io_lock = threading.RLock()
         self._port: SerialPort | None = None
         self._broken: DeviceError | None = None
+        #: ``time.monotonic()`` when bytes last arrived (None: never); for diagnostics and
+        #: for tests that must wait for the line to fall silent as the driver hears it.
+        self.last_received_at: float | None = None
 
     # --- public surface --------------------------------------------------------------
 
@@ -201,6 +204,7 @@ class SerialDevice:
                 raise self._broken
             now = time.monotonic()
             if data:
+                self.last_received_at = now
                 self._received(data, now)
             self._tick(port, now)
 

@@ -188,7 +188,10 @@ class RatingPadDriver(_KeyDevice[int]):
 
 
 class KeypadDriver(_KeyDevice[KeypadOperation]):
-    """Call keypads on one port: ``on_command(counter_id, operation)``.
+    """Call keypads on one port: ``on_command(counter_id, operation, pressed_at)``.
+
+    ``pressed_at`` is an aware UTC datetime on the station's clock, taken when the bytes
+    arrived (the server refuses a command that reaches it too late to be meant now).
 
     ``operations`` maps keys to operations (default :data:`DEFAULT_KEYPAD_KEYS`; letters
     match case-insensitively).
@@ -232,7 +235,7 @@ class KeypadDriver(_KeyDevice[KeypadOperation]):
     def _deliver(
         self, counter: CounterId, key: str, value: KeypadOperation, pressed_at: datetime
     ) -> None:
-        self._on_command(counter, value)
+        self._on_command(counter, value, pressed_at)
 
 
 class LedBoardDriver(SerialDevice):

@@ -5,12 +5,17 @@ registers one runner factory per config section:
 
 - ``[[ratingpads]]``: presses go into the durable spool first (``serial-spool.sqlite`` in
   the agent's spool dir), then a forwarder sends them in order as ``rating.submit``
-  calls, so a rating pressed while the server is unreachable arrives later, once. The
+  calls, so a rating pressed while the server is unreachable arrives later, once. A press
+  keeps the time it was pressed: the station's clock reading and the clock offset
+  measured then (``devices/agent/heartbeat.py``) are spooled with it, and it is sent on
+  the server's clock however late it is delivered. The
   centre's pad size (3, 4 or 5 keys) comes from ``station.config`` and is remembered in
   ``station-config.json`` for a start while the server is unreachable.
-- ``[[keypads]]``: each key is emitted at once as ``counter.command``. Not spooled on
-  purpose: "call next" replayed ten minutes later would call a citizen who is not
-  looking. A press while disconnected is logged and dropped.
+- ``[[keypads]]``: each key is emitted at once as ``counter.command``, with the time it
+  was pressed on the server's clock. Not spooled on purpose: "call next" replayed ten
+  minutes later would call a citizen who is not looking. A press while disconnected is
+  logged and dropped; one that reaches the server too late (a stalled link) is refused
+  there as stale and the LED board says so.
 - ``[[ledboards]]``: ``counter.updated`` from the server shows the counter's current
   ticket number (or blanks the board when there is none); a refused keypad key
   (``counter.result`` with ``ok: false``) shows the server's short text for a moment.
@@ -25,10 +30,11 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from devices.agent.clock import on_server_clock
 from devices.agent.runners import AgentContext, register_runner_factory
 from devices.config import StationConfig
 from devices.errors import DeviceError
@@ -50,6 +56,12 @@ CONFIG_CACHE_FILE = "station-config.json"
 RATING_KIND = "rating"
 #: Seconds an LED board shows a refused keypad key before the number comes back.
 REFUSAL_SECONDS = 3.0
+#: What a counter's LED board shows for a keypad key pressed while the agent is not
+#: connected (the key is dropped: run later, it would surprise everyone).
+NOT_CONNECTED_BOARD_TEXT = "Mất kết nối"
+#: Longest a spooled press pressed before any clock measurement waits, once connected,
+#: for the measurement (the connect's round trips) before it is sent.
+CLOCK_WAIT_SECONDS = 5.0
 
 
 def _reporter(ctx: AgentContext, kind: str) -> StateCallback:
@@ -111,20 +123,21 @@ def rating_pad_runners(config: StationConfig, ctx: AgentContext) -> list[SerialR
     scale = _Scale(_cached_scale(cache))
 
     def on_rating(counter_id: CounterId, raw_key: str, level: int, pressed_at: datetime) -> None:
-        # Stored before anything else: the press is safe even if the agent dies now.
+        # Stored before anything else: the press is safe even if the agent dies now. The
+        # station's reading and the offset in force now stay together: a later clock step
+        # or restart cannot pair them wrongly.
         payload = {
             "counter_id": counter_id,
             "raw_key": raw_key,
             "level": level,
             "scale": scale.levels,
-            "pressed_at": pressed_at.isoformat(),
+            "station_pressed_at": pressed_at.isoformat(),
+            "clock_offset": ctx.clock_offset(),
         }
         spool.put(RATING_KIND, payload)
 
     def send(item: SpoolItem) -> bool:
-        # sent_at lets the server correct pressed_at for a station clock that is off.
-        sent_at = datetime.now(UTC).isoformat()
-        ack = ctx.call(RATING_SUBMIT, {"key": item.key, **item.payload, "sent_at": sent_at})
+        ack = ctx.call(RATING_SUBMIT, {"key": item.key, **_on_server_clock(item.payload, ctx)})
         if isinstance(ack, dict) and ack.get("ok") is True:
             ticket = ack.get("ticket_number")
             logger.info(
@@ -181,6 +194,28 @@ def rating_pad_runners(config: StationConfig, ctx: AgentContext) -> list[SerialR
     ]
 
 
+def _on_server_clock(payload: dict[str, Any], ctx: AgentContext) -> dict[str, Any]:
+    """A spooled press as sent: ``pressed_at`` on the server's clock.
+
+    A press made before any measurement (the agent started without a server) takes the
+    offset measured once connected. Items spooled by an agent before clock offsets carry
+    only ``pressed_at`` (the station's clock): they are treated the same way.
+    """
+    body = dict(payload)
+    station_pressed_at = body.pop("station_pressed_at", None) or body.pop("pressed_at")
+    body.pop("pressed_at", None)
+    offset = body.pop("clock_offset", None)
+    if offset is None:
+        offset = ctx.clock_offset(CLOCK_WAIT_SECONDS)
+    pressed_at = on_server_clock(datetime.fromisoformat(station_pressed_at), offset)
+    return {
+        **body,
+        "pressed_at": pressed_at.isoformat(),
+        "station_pressed_at": station_pressed_at,
+        "clock_offset": offset,
+    }
+
+
 class _Scale:
     """The pads' scale, shared by the drivers and the payloads (the server may change it)."""
 
@@ -221,11 +256,30 @@ def keypad_runners(config: StationConfig, ctx: AgentContext) -> list[SerialRunne
     if not config.keypads:
         return []
 
-    def on_command(counter_id: CounterId, operation: KeypadOperation) -> None:
-        payload = {"counter_id": counter_id, "operation": operation.value}
+    def on_command(counter_id: CounterId, operation: KeypadOperation, pressed_at: datetime) -> None:
+        offset = ctx.clock_offset()
+        payload = {
+            "counter_id": counter_id,
+            "operation": operation.value,
+            # With no measurement yet (null offset) the server cannot tell how late the
+            # command is and runs it, as before clock offsets.
+            "pressed_at": on_server_clock(pressed_at, offset).isoformat(),
+            "clock_offset": offset,
+        }
         if not ctx.emit(COUNTER_COMMAND, payload):
             logger.warning(
                 "keypad %s on counter %s dropped: server unreachable", operation, counter_id
+            )
+            # Staff who pressed must see that nothing happened: the counter's board says
+            # so for a moment, as for a key the server refused.
+            ctx.deliver(
+                COUNTER_RESULT,
+                {
+                    "ok": False,
+                    "counter_id": counter_id,
+                    "error": "not_connected",
+                    "board_text": NOT_CONNECTED_BOARD_TEXT,
+                },
             )
 
     drivers = keypad_drivers(

@@ -1,7 +1,7 @@
 """``tthcc sim hall CONFIG``: every simulated serial device of a station, in one process.
 
 For each ``pty-sim:NAME`` port of the station config (``[[ratingpads]]``, ``[[keypads]]``,
-``[[ledboards]]``) it plugs in the matching simulator on a real pseudo-terminal (the
+``[[ledboards]]``, ``[[scanners]]``) it plugs in the matching simulator on a real pseudo-terminal (the
 symlink ``<sim dir>/NAME``, as ``tthcc sim … --name NAME`` does) and makes a control FIFO
 ``<sim dir>/NAME.ctl``. A line written into the FIFO is a simulator command
 (docs/devices.md, "Simulators"), so a person can press keys from any shell::
@@ -10,6 +10,7 @@ symlink ``<sim dir>/NAME``, as ``tthcc sim … --name NAME`` does) and makes a c
     echo N > var/dev/keypad-1.ctl             # counter 1's keypad: call the next ticket
     echo @3:1 > var/dev/ratingpads-bus.ctl    # a pad on an RS-485 bus, address 3
     echo show > var/dev/ledboards.ctl         # print what every board shows
+    echo card > var/dev/scanner-1.ctl         # the kiosk's scanner reads a sample ID card
 
 Lines on standard input work too, prefixed with the port name (``ratingpad-1 5``). What
 LED boards show is printed as it changes (``ledboards: board 3 [1023]``).
@@ -75,6 +76,7 @@ class SimHall:
             ("ratingpad", config.ratingpads),
             ("keypad", config.keypads),
             ("ledboard", config.ledboards),
+            ("scanner", config.scanners),
         )
         for kind, entries in sections:
             by_port: dict[str, list[SerialDeviceConfig]] = {}
@@ -98,6 +100,10 @@ class SimHall:
                 self.echo(f"{name}: board {address} [{text}]{where}")
 
             return LedBoardSimulator(link=link, on_show=shown)
+        if kind == "scanner":
+            from devices.scanner.sim import ScannerSimulator
+
+            return ScannerSimulator(link=link)
         # One device on its own port sends bare keys; on a bus, type @ADDR:KEY.
         address = group[0].address if len(group) == 1 else None
         cls = KeypadSimulator if kind == "keypad" else PadSimulator
@@ -164,7 +170,13 @@ class SimHall:
         if device is None:
             self.echo(f"no simulated port {name!r}; ports: {', '.join(sorted(self.devices))}")
             return
-        run_commands(device, [line], lambda message: self.echo(f"{name}: {message}"))
+        echo = lambda message: self.echo(f"{name}: {message}")  # noqa: E731
+        if device.kind == "scanner":
+            from devices.scanner.sim import run_commands as scanner_commands
+
+            scanner_commands(device, [line], echo)  # type: ignore[arg-type]
+            return
+        run_commands(device, [line], echo)
 
     def serve(self, stdin: int | None = None, stop: Callable[[], bool] = lambda: False) -> None:
         """Read the FIFOs (and ``stdin``, lines ``NAME COMMAND``) until ``stop()``."""

@@ -23,6 +23,9 @@ TEMPLATE_WITH_COUNTER_NAME = (
     "Xin mời công dân có số thứ tự {number} đến quầy số {counter}, {counter_name}"
 )
 PLACEHOLDERS = frozenset({"number", "counter", "counter_name"})
+#: What the display says instead when other calls are waiting to be said (docs/display.md):
+#: no chime, no repeat, the fewest words that still name the ticket and the counter.
+COMPACT_TEMPLATE = "Số {number}, quầy {counter}"
 
 # Vietnamese names of the letters a ticket prefix may use (the names taught in school:
 # "a, bê, xê, dê…"). F, J, W, Z are not in the Vietnamese alphabet but appear in codes.
@@ -33,7 +36,7 @@ LETTER_NAMES: dict[str, str] = {
     "U": "u", "V": "vê", "W": "vê kép", "X": "ích xì", "Y": "i dài", "Z": "dét",
 }  # fmt: skip
 
-_EDGE_PUNCTUATION = " ,.;:!?…-–"
+EDGE_PUNCTUATION = " ,.;:!?…-–"
 # "A12", "A-12", "a 012", "12": letters, then 1–4 digits. Leading zeros are padding on
 # the printed ticket, not part of the number: "A012" is read "a mười hai".
 _CODE_RE = re.compile(r"^\s*([^\W\d_]*)[\s.\-]*(\d{1,4})\s*$")
@@ -52,6 +55,16 @@ class Announcement:
     variant: Variant
     repeat: int
     clip_texts: tuple[tuple[str, str], ...] = ()
+    #: One saying of the phrase: ``clips`` without the chime and the repeat.
+    phrase: tuple[str, ...] = ()
+    #: The compact form (``COMPACT_TEMPLATE``): its words and clips.
+    compact_text: str = ""
+    compact: tuple[str, ...] = ()
+
+    @property
+    def all_clips(self) -> tuple[str, ...]:
+        """Every clip either form may play, each once."""
+        return tuple(dict.fromkeys((*self.clips, *self.compact)))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON payload of ``GET /api/v1/announcements/preview``."""
@@ -60,6 +73,10 @@ class Announcement:
             "clips": list(self.clips),
             "variant": self.variant,
             "repeat": self.repeat,
+            "chime": CHIME,
+            "pause": PAUSE,
+            "phrase": list(self.phrase),
+            "compact": {"text": self.compact_text, "clips": list(self.compact)},
         }
 
 
@@ -175,10 +192,11 @@ def build_announcement(
     clips = [CHIME, *phrase_clips]
     for _ in range(repeat - 1):
         clips += [PAUSE, *phrase_clips]
+    compact_parts = _template_parts(COMPACT_TEMPLATE, values)
     # Clip texts drop the template's edge punctuation: "{number}, đến quầy" → "đến quầy".
     clip_texts = {
-        p.clip: " ".join(p.text.split()).strip(_EDGE_PUNCTUATION)
-        for p in parts
+        p.clip: " ".join(p.text.split()).strip(EDGE_PUNCTUATION)
+        for p in (*parts, *compact_parts)
         if p.clip is not None
     }
     return Announcement(
@@ -187,4 +205,7 @@ def build_announcement(
         variant=variant,
         repeat=repeat,
         clip_texts=tuple(sorted(clip_texts.items())),
+        phrase=tuple(phrase_clips),
+        compact_text=_join_text(compact_parts),
+        compact=tuple(p.clip for p in compact_parts if p.clip is not None),
     )

@@ -20,7 +20,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from display.voice.announcement import DEFAULT_TEMPLATE, LETTER_NAMES, Announcement
+from display.voice.announcement import (
+    COMPACT_TEMPLATE,
+    DEFAULT_TEMPLATE,
+    EDGE_PUNCTUATION,
+    LETTER_NAMES,
+    Announcement,
+)
 from display.voice.clipnames import (
     CHIME,
     PAUSE,
@@ -91,9 +97,11 @@ def default_clip_texts() -> dict[str, str]:
     """
     texts = {number_clip(w): w for w in all_number_words()}
     texts |= {letter_clip(letter): name for letter, name in LETTER_NAMES.items()}
-    for literal, *_ in string.Formatter().parse(DEFAULT_TEMPLATE):
-        if literal.strip():
-            texts[phrase_clip(literal)] = " ".join(literal.split())
+    for template in (DEFAULT_TEMPLATE, COMPACT_TEMPLATE):
+        for literal, *_ in string.Formatter().parse(template):
+            words = " ".join(literal.split()).strip(EDGE_PUNCTUATION)
+            if words:
+                texts[phrase_clip(literal)] = words
     return dict(sorted(texts.items()))
 
 
@@ -249,7 +257,7 @@ def ensure_announcement_clips(
     texts = dict(announcement.clip_texts)
     needed = [
         name
-        for name in dict.fromkeys(announcement.clips)
+        for name in announcement.all_clips
         if not clip_file(out_dir, name).is_file()
         or (name in texts and recorded.get(name, {}).get("text") != texts[name])
     ]

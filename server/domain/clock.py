@@ -25,3 +25,10 @@ def to_local(moment: datetime, timezone: str = DEFAULT_TIMEZONE) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(ZoneInfo(timezone))
+
+
+def start_of_local_day(now: datetime, timezone: str = DEFAULT_TIMEZONE) -> datetime:
+    """The instant the centre's local day of `now` began (local midnight), in UTC."""
+    zone = ZoneInfo(timezone)
+    day = local_day(now, timezone)
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)

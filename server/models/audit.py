@@ -1,21 +1,18 @@
 """Audit trails that are not about tickets: counter status changes and configuration changes.
 
-``counter_events`` is written by a ``before_flush`` hook, so every code path that changes a
-counter's status or staff (the status API, a call that opens a paused counter, a close)
-leaves a row without each caller having to remember it. Scorecards read on-duty time and
-pauses from it. ``audit_log`` records every administrative change: who, what, before → after.
+``counter_events`` is written by the lifecycle store (`server.services.lifecycle`), the only
+code that changes a counter's status or staff (open, pause, close, a call that opens a
+paused counter). Scorecards read on-duty time and pauses from it. ``audit_log`` records every administrative change: who, what, before → after.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event, inspect
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, UTCDateTime
-from server.models.centre import Counter
 
 
 class CounterEvent(Base):
@@ -59,45 +56,3 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-
-
-def _history_changed(state: Any, name: str) -> tuple[bool, Any]:
-    history = state.attrs[name].history
-    if not history.has_changes():
-        return False, None
-    return True, history.deleted[0] if history.deleted else None
-
-
-@event.listens_for(Session, "before_flush")
-def _record_counter_changes(session: Session, flush_context: Any, instances: Any) -> None:
-    """Append a CounterEvent for each counter whose status or staff changes in this flush."""
-    for obj in list(session.dirty):
-        if not isinstance(obj, Counter):
-            continue
-        state = inspect(obj)
-        status_changed, old_status = _history_changed(state, "status")
-        staff_changed, old_staff = _history_changed(state, "staff_id")
-        if not status_changed and not staff_changed:
-            continue
-        if status_changed and old_status == obj.status and not staff_changed:
-            continue
-        staff_id = obj.staff_id if obj.staff_id is not None else old_staff
-        session.add(
-            CounterEvent(
-                centre_id=obj.centre_id,
-                counter_id=obj.id,
-                staff_id=staff_id,
-                from_status=old_status if status_changed else obj.status,
-                status=obj.status,
-                reason=obj.status_reason or "",
-                # status_since is set together with the status; a change of staff alone
-                # (someone takes an open counter) happens now.
-                at=(obj.status_since if status_changed else None) or _now(),
-            )
-        )
-
-
-def _now() -> datetime:
-    from server.domain.clock import utcnow
-
-    return utcnow()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 if TYPE_CHECKING:
@@ -26,6 +26,15 @@ class Centre(Base):
     address: Mapped[str] = mapped_column(String(300), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: Weekly opening hours ({"mon": [["07:30", "11:30"], …]}, server.domain.hours);
+    #: None: the centre's services issue at any time.
+    opening_hours: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    #: commune (a commune or ward centre, cấp xã) or provincial (a provincial unit, cấp
+    #: tỉnh): the province's reports rank each kind apart.
+    kind: Mapped[str] = mapped_column(String(20), default="commune", server_default="commune")
+    #: Where the centre is (decimal degrees, WGS 84): "centres near you" on the public page.
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     fields: Mapped[list[Field]] = relationship(
         back_populates="centre", order_by="Field.position", cascade="all, delete-orphan"
@@ -36,6 +45,10 @@ class Centre(Base):
     counters: Mapped[list[Counter]] = relationship(
         back_populates="centre", order_by="Counter.number", cascade="all, delete-orphan"
     )
+
+
+#: Centre kinds, with their Vietnamese names.
+CENTRE_KINDS = {"commune": "Trung tâm cấp xã, phường", "provincial": "Đơn vị cấp tỉnh"}
 
 
 class Agency(Base):
@@ -89,6 +102,24 @@ class Service(Base):
     wait_threshold_minutes: Mapped[int] = mapped_column(Integer, default=30)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Its own weekly hours, replacing the centre's (None: the centre's).
+    opening_hours: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    #: No tickets from this local time on ("HH:MM", e.g. "15:00"; None: until closing).
+    issue_cutoff: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    #: At most this many tickets a local day (None: no cap).
+    daily_cap: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: Today's number may be taken from a phone (server.services.remote).
+    remote_issuing: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    #: Remote numbers one phone may take for this service in a local day.
+    remote_per_phone: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: The lane of people filing many dossiers (organisations, businesses, agents): its
+    #: numbers come from its own range and are called only at the counters assigned to it,
+    #: also out of turn (docs/remote.md, "Bulk filers' lane").
+    bulk_lane: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    #: Citizens may book a time (server.services.appointments).
+    appointments: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    #: Minutes per citizen for the slots (None: the centre's setting, else 15).
+    appointment_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     centre: Mapped[Centre] = relationship(back_populates="services")
     field: Mapped[Field] = relationship(back_populates="services")
@@ -181,3 +212,24 @@ class Station(Base):
     token_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     device_states: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class KioskCredential(Base):
+    """What proves a kiosk page runs on a provisioned kiosk PC (docs/security.md).
+
+    A ``code`` is issued by an administrator and exchanged once, on the kiosk PC, for a
+    ``page`` credential kept there in an HttpOnly cookie. Only SHA-256 hashes are stored.
+    A ``reusable`` code (the demo's, documented in the README) may be exchanged again.
+    """
+
+    __tablename__ = "kiosk_credentials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(
+        ForeignKey("stations.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))  # "code" or "page"
+    secret_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    reusable: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -43,6 +43,9 @@ class Dossier(Base):
     procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"))
     applicant_name: Mapped[str] = mapped_column(String(200))
     applicant_phone: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    #: From the form (pre-filled from the citizen's ID card when it was scanned at the kiosk).
+    applicant_birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    applicant_address: Mapped[str | None] = mapped_column(String(300), nullable=True)
     request: Mapped[str] = mapped_column(String(500), default="")
     papers_received: Mapped[list] = mapped_column(JSON, default=list)
     notes: Mapped[str] = mapped_column(Text, default="")

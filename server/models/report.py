@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Integer
+from sqlalchemy import Date, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, UTCDateTime
@@ -38,6 +38,9 @@ class ReportTicketFact(Base):
     fin_service: Mapped[int | None] = mapped_column(Integer, nullable=True)
     fin_counter: Mapped[int | None] = mapped_column(Integer, nullable=True)
     fin_staff: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: How the ticket ended (served, supplement, redirected, left; None: served, folded
+    #: before outcomes existed).
+    fin_outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
     n_no_show: Mapped[int] = mapped_column(Integer, default=0)
     ns_service: Mapped[int | None] = mapped_column(Integer, nullable=True)
     ns_counter: Mapped[int | None] = mapped_column(Integer, nullable=True)

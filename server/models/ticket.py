@@ -37,6 +37,8 @@ class NumberSequence(Base):
     last_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
     cycle: Mapped[int] = mapped_column(Integer, default=0)
     normal_since_priority: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: Tickets issued for the service that day: the daily cap is checked on this locked row.
+    issued: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Ticket(Base):
@@ -82,6 +84,8 @@ class Ticket(Base):
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"), nullable=True)
     call_count: Mapped[int] = mapped_column(Integer, default=0)
     transfer_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: How a done ticket ended (served, supplement, redirected, left); None otherwise.
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
     service: Mapped[Service] = relationship(foreign_keys=[service_id])
     issued_service: Mapped[Service] = relationship(foreign_keys=[issued_service_id])
@@ -106,11 +110,14 @@ class TicketEvent(Base):
     actor: Mapped[str] = mapped_column(String(80), default="")
     counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"), nullable=True)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    #: On a finish: how the ticket ended (reports count from it).
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
 class PrintJob(Base):
-    """A document to print at a station: a queue ticket or a dossier's receipt slip.
+    """A document to print at a station: a queue ticket, a dossier's receipt slip, or a
+    procedure's papers list.
 
     `job_id` is the agent's idempotency key; `kind` says which document `payload` is and
     which of `ticket_id` / `dossier_id` it belongs to.
@@ -120,20 +127,25 @@ class PrintJob(Base):
     __table_args__ = (
         CheckConstraint(
             "(kind = 'ticket' AND ticket_id IS NOT NULL)"
-            " OR (kind = 'dossier_slip' AND dossier_id IS NOT NULL)",
+            " OR (kind = 'dossier_slip' AND dossier_id IS NOT NULL)"
+            " OR (kind = 'papers' AND procedure_id IS NOT NULL)",
             name="owner",
         ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[str] = mapped_column(String(40), unique=True)
-    #: ticket | dossier_slip (the `kind` of the print.job event).
+    #: ticket | dossier_slip | papers (the `kind` of the print.job event).
     kind: Mapped[str] = mapped_column(String(20), default="ticket", server_default="ticket")
     ticket_id: Mapped[int | None] = mapped_column(
         ForeignKey("tickets.id"), index=True, nullable=True
     )
     dossier_id: Mapped[int | None] = mapped_column(
         ForeignKey("dossiers.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    #: A procedure's papers list printed at a kiosk ("what to bring", kind papers).
+    procedure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("procedures.id", ondelete="CASCADE"), nullable=True
     )
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")

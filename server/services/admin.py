@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
-from server.domain.errors import DomainError
+from server.db_errors import integrity_columns
+from server.domain.errors import DomainError, InvalidRequest, NotFound
 from server.models import (
     Agency,
     Centre,
@@ -32,8 +32,10 @@ from server.models import (
     Station,
     User,
 )
+from server.models.base import MAX_DB_INT, MIN_DB_INT
 from server.services import audit
-from server.services.tickets import InvalidRequest, NotFound
+from server.services.auth import generate_password_hash
+from server.services.hours import cutoff_value, hours_text, hours_value
 
 
 class Forbidden(DomainError):
@@ -46,13 +48,20 @@ class InUse(DomainError):
     http_status = 409
 
 
+class Taken(DomainError):
+    """A code, number or name that another row of the same centre already has."""
+
+    code = "conflict"
+    http_status = 409
+
+
 @dataclass(frozen=True)
 class Attr:
     """One editable attribute: how it is typed, validated and labelled (Vietnamese)."""
 
     name: str
     label: str
-    kind: str = "str"  # str, text, int, bool, choice, ref, refs
+    kind: str = "str"  # str, text, int, degrees, bool, choice, ref, refs, hours, hhmm
     required: bool = False
     choices: tuple[Any, ...] = ()
     ref: str | None = None
@@ -61,6 +70,8 @@ class Attr:
     #: Stored in Centre.settings under this key instead of a column.
     setting: str | None = None
     default: Any = None
+    #: An int that may be left empty (None).
+    nullable: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,7 +107,83 @@ ENTITIES: dict[str, Entity] = {
                 Attr("subtitle", "Tên phường/xã (dòng 2)"),
                 Attr("address", "Địa chỉ"),
                 Attr("timezone", "Múi giờ", default="Asia/Ho_Chi_Minh"),
+                Attr(
+                    "latitude", "Vĩ độ (ví dụ 21.1861)", "degrees", min=-90, max=90, nullable=True
+                ),
+                Attr(
+                    "longitude",
+                    "Kinh độ (ví dụ 106.0763)",
+                    "degrees",
+                    min=-180,
+                    max=180,
+                    nullable=True,
+                ),
+                Attr(
+                    "kind",
+                    "Loại (commune: cấp xã/phường; provincial: cấp tỉnh)",
+                    "choice",
+                    choices=("commune", "provincial"),
+                    default="commune",
+                ),
                 Attr("notice", "Thông báo (màn hình, phiếu)", "text", setting="notice", default=""),
+                Attr(
+                    "opening_hours",
+                    "Giờ làm việc (vd. T2-T6 07:30-11:30, 13:30-17:00; T7 07:30-11:30; "
+                    "trống: cấp số mọi lúc)",
+                    "hours",
+                ),
+                Attr(
+                    "remote_only",
+                    "Chỉ cấp số qua điện thoại (kiosk chỉ nhận mã xác nhận đến)",
+                    "bool",
+                    setting="remote_only",
+                    default=False,
+                ),
+                Attr(
+                    "remote_per_phone_day",
+                    "Lấy số từ xa: số phiếu tối đa mỗi số điện thoại mỗi ngày",
+                    "int",
+                    min=1,
+                    max=50,
+                    setting="remote_per_phone_day",
+                    default=3,
+                ),
+                Attr(
+                    "appointment_minutes",
+                    "Đặt lịch: số phút mỗi lượt khách (mặc định của các dịch vụ)",
+                    "int",
+                    min=1,
+                    max=240,
+                    setting="appointment_minutes",
+                    default=15,
+                ),
+                Attr(
+                    "appointments_per_phone",
+                    "Đặt lịch: số lịch hẹn sắp tới tối đa mỗi số điện thoại",
+                    "int",
+                    min=1,
+                    max=20,
+                    setting="appointments_per_phone",
+                    default=2,
+                ),
+                Attr(
+                    "check_in_grace_minutes",
+                    "Lấy số từ xa: mã xác nhận còn hiệu lực sau khi được mời (phút)",
+                    "int",
+                    min=0,
+                    max=240,
+                    setting="check_in_grace_minutes",
+                    default=15,
+                ),
+                Attr(
+                    "notify_ahead",
+                    "Thông báo cho công dân khi còn N người phía trước",
+                    "int",
+                    min=0,
+                    max=50,
+                    setting="notify_ahead",
+                    default=3,
+                ),
                 Attr(
                     "rating_scale",
                     "Số phím đánh giá",
@@ -147,6 +234,46 @@ ENTITIES: dict[str, Entity] = {
                 Attr(
                     "wait_threshold_minutes", "Ngưỡng chờ (phút)", "int", min=1, max=600, default=30
                 ),
+                Attr(
+                    "opening_hours",
+                    "Giờ cấp số riêng (trống: theo giờ làm việc của trung tâm)",
+                    "hours",
+                ),
+                Attr(
+                    "issue_cutoff", "Giờ chốt cấp số (HH:MM, vd. 15:00; trống: đến hết giờ)", "hhmm"
+                ),
+                Attr("remote_issuing", "Cho lấy số qua điện thoại", "bool", default=False),
+                Attr(
+                    "bulk_lane",
+                    "Luồng riêng cho tổ chức, doanh nghiệp nộp nhiều hồ sơ (chỉ quầy được gán gọi)",
+                    "bool",
+                    default=False,
+                ),
+                Attr("appointments", "Nhận đặt lịch hẹn", "bool", default=False),
+                Attr(
+                    "appointment_minutes",
+                    "Đặt lịch: số phút mỗi lượt (trống: theo trung tâm, mặc định 15)",
+                    "int",
+                    min=1,
+                    max=240,
+                    nullable=True,
+                ),
+                Attr(
+                    "remote_per_phone",
+                    "Lấy số từ xa: tối đa mỗi số điện thoại mỗi ngày (dịch vụ này)",
+                    "int",
+                    min=1,
+                    max=20,
+                    default=1,
+                ),
+                Attr(
+                    "daily_cap",
+                    "Số phiếu tối đa mỗi ngày (trống: không giới hạn)",
+                    "int",
+                    min=1,
+                    max=99999,
+                    nullable=True,
+                ),
                 _POSITION,
                 _ACTIVE,
             ),
@@ -162,7 +289,14 @@ ENTITIES: dict[str, Entity] = {
                 Attr("name", "Tên quầy"),
                 Attr("zone", "Khu vực"),
                 Attr("services", "Dịch vụ (theo thứ tự phục vụ)", "refs", ref="services"),
-                Attr("station_id", "Máy in giấy hẹn (điểm thiết bị)", "ref", ref="stations"),
+                # One station per counter: its rating pad, call keypad and LED board speak
+                # only for the counters bound to it, and its printer prints their slips.
+                Attr(
+                    "station_id",
+                    "Điểm thiết bị của quầy (bảng đánh giá, bàn phím gọi số, máy in giấy hẹn)",
+                    "ref",
+                    ref="stations",
+                ),
             ),
             ("centre_id", "number"),
         ),
@@ -242,6 +376,8 @@ def snapshot(ent: Entity, row: Any) -> dict[str, Any]:
             out[a.name] = (row.settings or {}).get(a.setting, a.default)
         elif a.kind == "refs":
             out[a.name] = [link.service_id for link in row.service_links]
+        elif a.kind == "hours":
+            out[a.name] = hours_text(getattr(row, a.name))
         else:
             out[a.name] = getattr(row, a.name)
     if ent.name == "stations":
@@ -313,15 +449,39 @@ def _value(a: Attr, value: Any) -> Any:
         if isinstance(value, str):
             return value.strip().lower() in {"1", "true", "on", "yes", "có"}
         return bool(value)
+    if a.kind == "hours":
+        try:
+            return hours_value(value)
+        except InvalidRequest as exc:
+            raise _invalid(a, exc.message_vi, exc.message_en) from None
+    if a.kind == "hhmm":
+        try:
+            return cutoff_value(value)
+        except InvalidRequest as exc:
+            raise _invalid(a, exc.message_vi, exc.message_en) from None
+    if a.kind == "degrees":
+        if value in (None, "") and a.nullable and not a.required:
+            return None
+        try:
+            number = float(str(value).replace(",", "."))
+        except (TypeError, ValueError):
+            raise _invalid(a, "phải là số thập phân.", "must be a decimal number") from None
+        if not (a.min <= number <= a.max):  # also refuses NaN
+            raise _invalid(a, f"phải từ {a.min} đến {a.max}.", f"must be {a.min}..{a.max}")
+        return number
     if a.kind in ("int", "ref"):
-        if value in (None, "") and a.kind == "ref" and not a.required:
+        if value in (None, "") and (a.kind == "ref" or a.nullable) and not a.required:
             return None
         try:
             number = int(value)
         except (TypeError, ValueError):
             raise _invalid(a, "phải là số nguyên.", "must be an integer") from None
-        if (a.min is not None and number < a.min) or (a.max is not None and number > a.max):
-            raise _invalid(a, f"phải từ {a.min} đến {a.max}.", f"must be {a.min}..{a.max}")
+        low = MIN_DB_INT if a.min is None else a.min
+        high = MAX_DB_INT if a.max is None else a.max
+        if not low <= number <= high:
+            if a.kind == "ref":
+                raise _invalid(a, "không thuộc trung tâm này.", "not in this centre")
+            raise _invalid(a, f"phải từ {low} đến {high}.", f"must be {low}..{high}")
         return number
     if a.kind == "choice":
         for choice in a.choices:
@@ -335,6 +495,8 @@ def _value(a: Attr, value: Any) -> Any:
             ids = [int(v) for v in value or []]
         except (TypeError, ValueError):
             raise _invalid(a, "danh sách số không hợp lệ.", "must be a list of ids") from None
+        if any(not 0 < i <= MAX_DB_INT for i in ids):
+            raise _invalid(a, "có mục không thuộc trung tâm này.", "an id is not in this centre")
         if len(set(ids)) != len(ids):
             raise _invalid(a, "có mục bị lặp.", "duplicates")
         return ids
@@ -363,6 +525,12 @@ def _check(session: Session, ent: Entity, row: Any, actor: User) -> None:
             centre_id is not None and getattr(target, "centre_id", centre_id) != centre_id
         ):
             raise _invalid(a, "không thuộc trung tâm này.", "not in this centre")
+    if ent.name == "centres" and not is_timezone(row.timezone):
+        raise _invalid(
+            ent.attr("timezone"),
+            f"«{row.timezone}» không phải múi giờ (ví dụ Asia/Ho_Chi_Minh).",
+            f"{row.timezone!r} is not an IANA time zone (e.g. Asia/Ho_Chi_Minh)",
+        )
     if ent.name == "services" and row.range_start > row.range_end:
         raise InvalidRequest("Số đầu phải nhỏ hơn số cuối.", "range_start must be <= range_end")
 
@@ -395,15 +563,68 @@ def _set_counter_services(session: Session, counter: Counter, service_ids: list[
         counter.service_links.append(CounterService(service_id=sid, position=position))
 
 
-def _flush(session: Session, ent: Entity) -> None:
+def _unique_column_sets(model: type) -> list[tuple[str, ...]]:
+    table = model.__table__
+    sets = [
+        tuple(c.name for c in con.columns)
+        for con in table.constraints
+        if isinstance(con, UniqueConstraint)
+    ]
+    sets += [(c.name,) for c in table.columns if c.unique]
+    return sets
+
+
+def _refuse_taken(session: Session, ent: Entity, row: Any) -> None:
+    """409 naming the attribute when another row already has the row's code/number/name."""
+    model = ent.model
+    for names in _unique_column_sets(model):
+        values = [getattr(row, n, None) for n in names]
+        if any(v is None for v in values):
+            continue
+        stmt = select(model.id).where(
+            *[getattr(model, n) == v for n, v in zip(names, values, strict=True)]
+        )
+        if row.id is not None:
+            stmt = stmt.where(model.id != row.id)
+        with session.no_autoflush:
+            clash = session.execute(stmt.limit(1)).scalar_one_or_none()
+        if clash is None:
+            continue
+        shown = [n for n in names if n != "centre_id"] or list(names)
+        labels = ", ".join(
+            ent.attr(n).label if any(a.name == n for a in ent.attrs) else n for n in shown
+        )
+        value = ", ".join(str(getattr(row, n)) for n in shown)
+        raise Taken(
+            f"{ent.label}: {labels} «{value}» đã có (mục số {clash}).",
+            f"{ent.name}: {', '.join(shown)} {value!r} is taken by {ent.name} {clash}",
+        )
+
+
+def _flush(session: Session, ent: Entity, row: Any) -> None:
+    _refuse_taken(session, ent, row)
     try:
         with session.begin_nested():
             session.flush()
-    except IntegrityError as exc:
-        raise InvalidRequest(
-            f"{ent.label}: trùng mã/số/tên với một mục đã có.",
-            f"{ent.name}: duplicate ({exc.orig})",
+    except IntegrityError as exc:  # a concurrent insert won the race
+        columns = integrity_columns(exc)
+        raise Taken(
+            f"{ent.label}: trùng giá trị với một mục đã có ({columns}).",
+            f"{ent.name}: conflict on {columns or 'a unique value'}",
         ) from None
+
+
+def is_timezone(name: str | None) -> bool:
+    """Whether zoneinfo knows `name` (a centre's every local time depends on it)."""
+    from zoneinfo import ZoneInfo
+
+    if not name or name != name.strip() or "\x00" in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return False
+    return True
 
 
 # --- writing ---------------------------------------------------------------------------
@@ -427,7 +648,7 @@ def create(
     _apply(session, ent, row, values)
     _check(session, ent, row, actor)
     session.add(row)
-    _flush(session, ent)
+    _flush(session, ent, row)
     if ent.name == "counters":
         _set_counter_services(session, row, values.get("services") or [])
         session.flush()
@@ -456,7 +677,7 @@ def update(
     _check(session, ent, row, actor)
     if ent.name == "counters" and "services" in values:
         _set_counter_services(session, row, values["services"])
-    _flush(session, ent)
+    _flush(session, ent, row)
     audit.record(
         session,
         user=actor,
@@ -509,12 +730,9 @@ def reset_password(
     _check(session, ENTITIES["users"], user, actor)
     if len(password) < 8:
         raise InvalidRequest("Mật khẩu phải có ít nhất 8 ký tự.", "password must be 8+ characters")
-    user.password_hash = generate_password_hash(password)
-    from server.models import ApiToken
+    from server.services.auth import change_password
 
-    for token in session.execute(select(ApiToken).where(ApiToken.user_id == user.id)).scalars():
-        session.delete(token)  # a reset password logs the old bearer tokens out
-    session.flush()
+    change_password(session, user, password)  # its sessions and bearer tokens end too
     audit.record(
         session,
         user=actor,
@@ -546,6 +764,24 @@ def station_token(
         centre_id=station.centre_id,
     )
     return token
+
+
+def kiosk_code(session: Session, station: Station, *, actor: User, now: datetime) -> str:
+    """A one-time provisioning code for a kiosk station (services/kiosks.py), shown once."""
+    from server.services.kiosks import issue_code
+
+    _check(session, ENTITIES["stations"], station, actor)
+    code = issue_code(session, station, now)
+    audit.record(
+        session,
+        user=actor,
+        entity="stations",
+        action="issue_kiosk_code",
+        now=now,
+        entity_id=station.id,
+        centre_id=station.centre_id,
+    )
+    return code
 
 
 def _centre_of(ent: Entity, row: Any) -> int | None:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.domain.errors import InvalidRequest
 from server.models import (
     Agency,
     Centre,
@@ -27,7 +28,7 @@ from server.models import (
     User,
 )
 from server.services import audit
-from server.services.tickets import InvalidRequest
+from server.services.hours import cutoff_value, hours_value
 
 FORMAT = "tthcc-config"
 VERSION = 1
@@ -36,6 +37,45 @@ _SERVICE_KEYS = (
     "code", "name", "name_en", "prefix", "range_start", "range_end", "priority_policy",
     "interleave_every", "wait_threshold_minutes", "position", "active",
 )  # fmt: skip
+#: Optional in a file (exports before opening hours existed have none).
+_SERVICE_LIMIT_KEYS = (
+    "opening_hours", "issue_cutoff", "daily_cap", "remote_issuing", "remote_per_phone",
+    "appointments", "appointment_minutes", "bulk_lane",
+)  # fmt: skip
+
+
+def _service_limits(data: dict[str, Any]) -> dict[str, Any]:
+    """A file's hours, cut-off and cap of a service, validated like the admin's edits."""
+    cap = data.get("daily_cap")
+    if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):
+        raise InvalidRequest(
+            f"Dịch vụ «{data.get('code')}»: số phiếu tối đa mỗi ngày phải là số nguyên ≥ 1.",
+            f"service {data.get('code')!r}: daily_cap must be an integer >= 1",
+        )
+    per_phone = data.get("remote_per_phone", 1)
+    if not isinstance(per_phone, int) or isinstance(per_phone, bool) or per_phone < 1:
+        raise InvalidRequest(
+            f"Dịch vụ «{data.get('code')}»: số phiếu mỗi số điện thoại phải là số nguyên ≥ 1.",
+            f"service {data.get('code')!r}: remote_per_phone must be an integer >= 1",
+        )
+    minutes = data.get("appointment_minutes")
+    if minutes is not None and (
+        not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 240
+    ):
+        raise InvalidRequest(
+            f"Dịch vụ «{data.get('code')}»: số phút mỗi lượt đặt lịch phải từ 1 đến 240.",
+            f"service {data.get('code')!r}: appointment_minutes must be an integer 1-240",
+        )
+    return {
+        "opening_hours": hours_value(data.get("opening_hours")),
+        "issue_cutoff": cutoff_value(data.get("issue_cutoff")),
+        "daily_cap": cap,
+        "remote_issuing": bool(data.get("remote_issuing", False)),
+        "remote_per_phone": per_phone,
+        "appointments": bool(data.get("appointments", False)),
+        "appointment_minutes": minutes,
+        "bulk_lane": bool(data.get("bulk_lane", False)),
+    }
 
 
 def export_config(session: Session, centre: Centre) -> dict[str, Any]:
@@ -59,6 +99,7 @@ def export_config(session: Session, centre: Centre) -> dict[str, Any]:
             "address": centre.address,
             "timezone": centre.timezone,
             "settings": centre.settings or {},
+            "opening_hours": centre.opening_hours,
         },
         "fields": [
             {
@@ -71,7 +112,10 @@ def export_config(session: Session, centre: Centre) -> dict[str, Any]:
             for f in fields.values()
         ],
         "services": [
-            {"field": fields[s.field_id].code, **{k: getattr(s, k) for k in _SERVICE_KEYS}}
+            {
+                "field": fields[s.field_id].code,
+                **{k: getattr(s, k) for k in (*_SERVICE_KEYS, *_SERVICE_LIMIT_KEYS)},
+            }
             for s in services.values()
         ],
         "priority_categories": [
@@ -144,14 +188,23 @@ def import_config(
             f"Mã trung tâm «{code}» trống hoặc đã có.", f"centre code {code!r} empty or taken"
         )
     source = _need(data, "centre", dict)
+    from server.services.admin import is_timezone
+
+    timezone = source.get("timezone", "Asia/Ho_Chi_Minh")
+    if not isinstance(timezone, str) or not is_timezone(timezone):
+        raise InvalidRequest(
+            f"Múi giờ «{timezone}» không hợp lệ (ví dụ Asia/Ho_Chi_Minh).",
+            f"centre.timezone {timezone!r} is not an IANA time zone",
+        )
     try:
         centre = Centre(
             code=code,
             name=name or source["name"],
             subtitle=subtitle if subtitle is not None else source.get("subtitle", ""),
             address="",
-            timezone=source.get("timezone", "Asia/Ho_Chi_Minh"),
+            timezone=timezone,
             settings=dict(source.get("settings") or {}),
+            opening_hours=hours_value(source.get("opening_hours")),
         )
         session.add(centre)
         session.flush()
@@ -169,6 +222,7 @@ def import_config(
                 centre_id=centre.id,
                 field_id=fields[s["field"]].id,
                 **{k: s[k] for k in _SERVICE_KEYS},
+                **_service_limits(s),
             )
             session.add(services[s["code"]])
         for c in data.get("priority_categories", []):

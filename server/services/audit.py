@@ -23,8 +23,10 @@ def record(
     centre_id: int | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    actor: str | None = None,
 ) -> AuditEntry | None:
-    """Append one entry; an update that changes nothing is not recorded."""
+    """Append one entry; an update that changes nothing is not recorded. `actor` names a
+    caller that is not a user (a failed login: "anonymous")."""
     if action == "update" and before == after:
         return None
     if action == "update" and before is not None and after is not None:
@@ -34,7 +36,7 @@ def record(
     entry = AuditEntry(
         at=now,
         user_id=user.id if user is not None else None,
-        actor=f"user:{user.username}" if user is not None else "system",
+        actor=actor or (f"user:{user.username}" if user is not None else "system"),
         centre_id=centre_id,
         entity=entity,
         entity_id=entity_id,

@@ -91,6 +91,9 @@ def save_year_schedule(
     row.updated_by = actor[:80]
     session.flush()
     logger.info("calendar %s saved by %s (%d days off)", year, actor, len(schedule.days_off))
+    from server.services.appointment_closures import cancel_for_days_off
+
+    cancel_for_days_off(session, schedule, now)
     return schedule
 
 

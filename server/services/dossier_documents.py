@@ -91,6 +91,10 @@ def receipt_slip(dossier: Dossier, *, staff: User | None = None) -> Document:
         f"Mã hồ sơ: {dossier.code}",
         f"Tiếp nhận hồ sơ của: {dossier.applicant_name}",
     ]
+    if dossier.applicant_birth_date:
+        lines.append(f"Ngày sinh: {dossier.applicant_birth_date:%d/%m/%Y}")
+    if dossier.applicant_address:
+        lines.append(f"Địa chỉ: {dossier.applicant_address}")
     if dossier.applicant_phone:
         lines.append(f"Số điện thoại: {dossier.applicant_phone}")
     lines += [

@@ -9,6 +9,7 @@ logs no personal data (dossier codes and ids only).
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from server.domain.actors import Actor
 from server.domain.calendar import WorkingCalendar
 from server.domain.clock import local_day, to_local
 from server.domain.dossiers import (
@@ -34,10 +36,18 @@ from server.domain.dossiers import (
     format_dossier_code,
     next_status,
 )
-from server.models import Centre, Counter, Dossier, DossierHandoff, DossierSequence, Procedure
+from server.domain.errors import InvalidRequest, NotFound
+from server.models import (
+    Centre,
+    Counter,
+    Dossier,
+    DossierHandoff,
+    DossierSequence,
+    Procedure,
+    Ticket,
+)
 from server.services import printing
 from server.services.calendar import centre_cutoff, parse_cutoff, working_calendar
-from server.services.tickets import Actor, InvalidRequest, NotFound
 from server.services.views import iso
 
 logger = logging.getLogger(__name__)
@@ -147,8 +157,13 @@ def receive_dossier(
     notes: str = "",
     counter_id: int | None = None,
     ticket_id: int | None = None,
+    applicant_birth_date: date | None = None,
+    applicant_address: str | None = None,
 ) -> Dossier:
     """Record a dossier received at the counter; compute its code and appointment.
+
+    The applicant's date of birth and address are optional (the desk pre-fills them from
+    the ID card read at the kiosk for `ticket_id`, which is then cleared: docs/privacy.md).
 
     When the counter is bound to a station with a printer, the receipt slip is queued
     for it (a print job, sent to the station's agent after commit).
@@ -170,6 +185,16 @@ def receive_dossier(
         counter = session.get(Counter, counter_id)
         if counter is None or counter.centre_id != centre.id:
             raise InvalidRequest("Quầy không hợp lệ.", f"counter {counter_id} not in this centre")
+    if ticket_id is not None:
+        # The ticket links the dossier to the citizen served (and clears the ID card read
+        # for that ticket): it must be this centre's.
+        ticket_centre = session.execute(
+            select(Ticket.centre_id).where(Ticket.id == ticket_id)
+        ).scalar_one_or_none()
+        if ticket_centre != centre.id:
+            raise InvalidRequest(
+                "Số thứ tự không thuộc trung tâm này.", f"ticket {ticket_id} not in this centre"
+            )
     calendar = working_calendar(session)
     received_local = to_local(now, centre.timezone)
     days = 0 if procedure.same_day else procedure.processing_days
@@ -183,6 +208,8 @@ def receive_dossier(
         procedure_id=procedure.id,
         applicant_name=applicant_name[:200],
         applicant_phone=(applicant_phone or "").strip()[:30] or None,
+        applicant_birth_date=applicant_birth_date,
+        applicant_address=(applicant_address or "").strip()[:300] or None,
         request=(request or procedure.name).strip()[:500],
         papers_received=_papers(papers_received),
         notes=(notes or "").strip(),
@@ -470,6 +497,21 @@ def is_overdue(dossier: Dossier, today: date) -> bool:
     return DossierStatus(dossier.status) in IN_PROGRESS and dossier.due_date < today
 
 
+#: What the public lookup shows only to whoever gives the phone's last digits.
+PUBLIC_PERSONAL_FIELDS = frozenset(
+    {"applicant", "procedure_id", "procedure_code", "procedure_name", "request", "status_reason"}
+)
+
+
+def phone_matches(dossier: Dossier, last4: str | None) -> bool:
+    """The second factor of the public lookup: the last 4 digits of the applicant's phone.
+    A dossier recorded without a phone has no factor to ask for."""
+    digits = "".join(c for c in dossier.applicant_phone or "" if c.isdigit())
+    if len(digits) < 4:
+        return True
+    return last4 is not None and hmac.compare_digest(digits[-4:], last4)
+
+
 def dossier_view(dossier: Dossier, *, today: date, public: bool = False) -> dict[str, Any]:
     """The dossier as JSON. `public=True` is what the kiosk may show to whoever holds the
     code: status and dates, no phone number, the applicant's name shortened."""
@@ -508,6 +550,10 @@ def dossier_view(dossier: Dossier, *, today: date, public: bool = False) -> dict
     view.update(
         applicant_name=dossier.applicant_name,
         applicant_phone=dossier.applicant_phone,
+        applicant_birth_date=(
+            dossier.applicant_birth_date.isoformat() if dossier.applicant_birth_date else None
+        ),
+        applicant_address=dossier.applicant_address,
         papers_received=list(dossier.papers_received or []),
         notes=dossier.notes,
         counter_id=dossier.counter_id,

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.domain.clock import local_day, to_local
+from server.domain.errors import InvalidRequest, NotFound
 from server.domain.feedback import (
     OPEN,
     STATUS_LABELS,
@@ -29,7 +30,6 @@ from server.domain.feedback import (
 )
 from server.models import Centre, Counter, Feedback, FeedbackEvent, Procedure, Ticket, User
 from server.services.calendar import working_calendar
-from server.services.tickets import InvalidRequest, NotFound
 from server.services.views import iso
 
 logger = logging.getLogger(__name__)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from server.domain.clock import local_day, to_local
+from server.domain.clock import local_day, to_local, utcnow
+from server.domain.errors import NotFound
+from server.domain.lifecycle import Rules
 from server.models import Centre, Counter, CounterService, Field, Service, Ticket, TicketEvent
-from server.services.tickets import NotFound, waiting_counts
+from server.services.queue import waiting_counts
 from server.services.views import counter_view, service_view
 
 
@@ -107,6 +109,9 @@ def snapshot(session: Session, centre_id: int, now: datetime) -> dict[str, Any]:
             "name": centre.name,
             "subtitle": centre.subtitle,
             "notice": (centre.settings or {}).get("notice", ""),
+            # Calls (the call and its recalls) after which "call next" marks a citizen
+            # absent without asking (docs/lifecycle.md): the counter page says so.
+            "max_calls": Rules.from_settings(centre.settings).max_calls,
         },
         "server_time": to_local(now, centre.timezone).isoformat(),
         "counters": [counter_view(c, current.get(c.current_ticket_id)) for c in counters],
@@ -121,9 +126,13 @@ def snapshot(session: Session, centre_id: int, now: datetime) -> dict[str, Any]:
     }
 
 
-def catalog(session: Session, centre_id: int) -> dict[str, Any]:
-    """What the kiosk offers: fields with their services, and the priority categories."""
-    from server.models import PriorityCategory
+def catalog(session: Session, centre_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """What the kiosk offers: fields with their services, and the priority categories.
+
+    Each service says whether it issues at `now` (its hours, cut-off and daily cap:
+    `availability`, server.services.hours), so the kiosk greys out the closed and full."""
+    from server.models import PriorityCategory, Procedure
+    from server.services.hours import service_availability
 
     centre = centre_or_404(session, centre_id)
     fields = (
@@ -145,15 +154,51 @@ def catalog(session: Session, centre_id: int) -> dict[str, Any]:
         .scalars()
         .all()
     )
+    offered = [s for f in fields for s in f.services if s.active]
+    available = service_availability(session, centre, offered, now or utcnow())
+    remote_only = bool((centre.settings or {}).get("remote_only"))
+    if remote_only:  # the kiosk checks citizens in; numbers come from phones (docs/remote.md)
+        closed = {
+            "state": "remote_only",
+            "open": False,
+            "next_opening": None,
+            "message": "Trung tâm chỉ cấp số thứ tự qua điện thoại. Quý khách đã có số vui "
+            "lòng chọn «Đã có mã từ điện thoại» và nhập mã xác nhận.",
+            "message_en": "This centre gives numbers by phone only. With a number, choose "
+            "«A code from your phone» and type your code.",
+            "opens": "",
+            "opens_en": "",
+        }
+        available = {service_id: dict(closed) for service_id in available}
+    # How many procedures each service files: the kiosk offers their papers lists.
+    procedures = dict(
+        session.execute(
+            select(Procedure.service_id, func.count())
+            .where(Procedure.centre_id == centre.id, Procedure.active.is_(True))
+            .group_by(Procedure.service_id)
+        ).all()
+    )
     return {
-        "centre": {"id": centre.id, "name": centre.name, "subtitle": centre.subtitle},
+        "centre": {
+            "id": centre.id,
+            "name": centre.name,
+            "subtitle": centre.subtitle,
+            "remote_only": remote_only,
+        },
         "fields": [
             {
                 "id": f.id,
                 "name": f.name,
                 "name_en": f.name_en,
                 "services": [
-                    {"id": s.id, "name": s.name, "name_en": s.name_en}
+                    {
+                        "id": s.id,
+                        "name": s.name,
+                        "name_en": s.name_en,
+                        "availability": available[s.id],
+                        "procedures": procedures.get(s.id, 0),
+                        "bulk_lane": bool(s.bulk_lane),
+                    }
                     for s in f.services
                     if s.active
                 ],

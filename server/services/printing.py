@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,8 +37,9 @@ logger = logging.getLogger(__name__)
 
 KIND_TICKET = "ticket"
 KIND_DOSSIER_SLIP = "dossier_slip"
+KIND_PAPERS = "papers"  # a procedure's papers list (server.services.papers)
 #: Where each kind's document travels in the print.job event (docs/station-protocol.md).
-_DOCUMENT_KEY = {KIND_TICKET: "ticket", KIND_DOSSIER_SLIP: "slip"}
+_DOCUMENT_KEY = {KIND_TICKET: "ticket", KIND_DOSSIER_SLIP: "slip", KIND_PAPERS: "papers"}
 
 _INSERT_JOB = insert(PrintJob)
 _SERVING_COUNTERS = (
@@ -51,27 +53,62 @@ THANK_YOU = "Cảm ơn quý khách!"
 FOOTER_EN = "Please wait for your number to be called"
 
 
+def serving_counters(session: Session, service_id: int) -> list[str]:
+    """The labels of the counters that serve a service ("Quầy 1", "Quầy Đất đai"…)."""
+    rows = session.connection().execute(_SERVING_COUNTERS, {"service_id": service_id})
+    return [counter_label(number, name) for number, name in rows]
+
+
 def ticket_print_payload(
-    session: Session, ticket: Ticket, *, waiting_ahead: int, qr_base_url: str = ""
+    session: Session,
+    ticket: Ticket,
+    *,
+    waiting_ahead: int,
+    qr_base_url: str = "",
+    estimate: dict[str, Any] | None = None,
+    counters: Sequence[str] | None = None,
+    citizen_name: str | None = None,
 ) -> dict[str, Any]:
-    """The `ticket` object of a print job (docs/station-protocol.md)."""
+    """The `ticket` object of a print job (docs/station-protocol.md); `counters` (the
+    labels of the counters serving the service) are read when not given. `citizen_name`:
+    printed only when the citizen chose so at the kiosk (docs/privacy.md).
+
+    `qr_base_url` is the public address a phone can open; empty (a loopback address was
+    configured): no QR code.
+    """
     service = ticket.service
     centre = service.centre
-    counters = session.connection().execute(_SERVING_COUNTERS, {"service_id": ticket.service_id})
-    return {
+    payload = {
         "centre_name": centre.name,
         "centre_subtitle": centre.subtitle,
         "number": ticket.display_number,
         "service_name": service.name,
         "field_name": service.field.name,
-        "counters": [counter_label(number, name) for number, name in counters],
+        "counters": list(
+            counters if counters is not None else serving_counters(session, ticket.service_id)
+        ),
         "waiting_ahead": waiting_ahead,
+        "estimate": estimate_line(estimate),
         "issued_at": to_local(ticket.issued_at, centre.timezone).isoformat(),
         "priority_label": ticket.priority_category.name if ticket.priority_category else None,
-        "qr_url": f"{qr_base_url.rstrip('/')}/t/{ticket.public_code}",
+        "qr_url": f"{qr_base_url.rstrip('/')}/t/{ticket.public_code}" if qr_base_url else None,
         "thank_you": THANK_YOU,
         "footer_en": FOOTER_EN,
     }
+    if citizen_name:
+        payload["citizen_name"] = citizen_name
+    return payload
+
+
+def estimate_line(estimate: dict[str, Any] | None) -> str | None:
+    """The printed wait line, e.g. "Dự kiến chờ: khoảng 12 phút (8-16)"; short, since a
+    text-mode ticket stays under 500 bytes."""
+    if not estimate or estimate.get("minutes") is None:
+        return None
+    if not estimate["minutes"]:
+        return "Dự kiến: sắp đến lượt"
+    low, high = estimate["low_minutes"], estimate["high_minutes"]
+    return f"Dự kiến chờ: khoảng {estimate['minutes']} phút ({low}-{high})"
 
 
 class NoSlipPrinter(DomainError):
@@ -108,6 +145,9 @@ def create_print_job(
     waiting_ahead: int,
     now: datetime,
     qr_base_url: str = "",
+    estimate: dict[str, Any] | None = None,
+    counters: Sequence[str] | None = None,
+    citizen_name: str | None = None,
 ) -> str:
     """Queue the ticket for the station's printer; sent to its agent after commit."""
     values = {
@@ -119,7 +159,13 @@ def create_print_job(
         "status": "pending",
         "reason": "",
         "payload": ticket_print_payload(
-            session, ticket, waiting_ahead=waiting_ahead, qr_base_url=qr_base_url
+            session,
+            ticket,
+            waiting_ahead=waiting_ahead,
+            qr_base_url=qr_base_url,
+            estimate=estimate,
+            counters=counters,
+            citizen_name=citizen_name,
         ),
         "created_at": now,
         "acked_at": None,
@@ -130,18 +176,33 @@ def create_print_job(
     return values["job_id"]
 
 
-def reprint(session: Session, *, ticket_id: int, now: datetime) -> str | None:
-    """A new job for a ticket's station (e.g. after paper was refilled)."""
+def reprint(
+    session: Session, *, ticket_id: int, now: datetime, qr_base_url: str = ""
+) -> str | None:
+    """A new job for a ticket's station (e.g. after paper was refilled), with today's
+    people ahead and wait estimate."""
     ticket = session.get(Ticket, ticket_id)
     if ticket is None or ticket.station_id is None:
         return None
     station = session.get(Station, ticket.station_id)
     if station is None or not station.has_printer:
         return None
-    from server.services.tickets import waiting_ahead_of
+    from server.services import wait_estimates
+    from server.services.queue import waiting_ahead_of
 
+    ahead = waiting_ahead_of(session, ticket)
+    estimate = None
+    if ticket.status == "waiting":
+        timezone = ticket.service.centre.timezone
+        estimate = wait_estimates.for_ticket(session, ticket, ahead, timezone, now)
     return create_print_job(
-        session, ticket, station, waiting_ahead=waiting_ahead_of(session, ticket), now=now
+        session,
+        ticket,
+        station,
+        waiting_ahead=ahead,
+        now=now,
+        qr_base_url=qr_base_url,
+        estimate=estimate,
     )
 
 
@@ -314,6 +375,7 @@ def acknowledge(
                 "kind": job.kind,
                 "ticket_id": job.ticket_id,
                 "dossier_id": job.dossier_id,
+                "procedure_id": job.procedure_id,
                 "job_id": job.job_id,
                 "status": job.status,
                 "reason": job.reason,

@@ -13,18 +13,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from server.domain.errors import InvalidRequest, NotFound
+from server.domain.search import rank
 from server.domain.textfold import fold, search_terms
 from server.models import Field, Procedure, Service
-from server.services.tickets import InvalidRequest, NotFound
 
 logger = logging.getLogger(__name__)
 
-#: Keys of a procedure in the import/export format (JSON objects, CSV columns).
-EXPORT_KEYS = (
+#: A procedure's own columns that travel between installations (export/import here, the
+#: province hub's configuration in server/sync/config.py); ids are left out.
+PORTABLE_COLUMNS = (
     "code",
     "name",
-    "field_code",
-    "service_code",
     "papers",
     "fee_text",
     "fee_amount",
@@ -38,14 +38,13 @@ EXPORT_KEYS = (
     "position",
     "active",
 )
+#: Keys of a procedure in the import/export format (JSON objects, CSV columns): its field
+#: and service by their codes.
+EXPORT_KEYS = (*PORTABLE_COLUMNS[:2], "field_code", "service_code", *PORTABLE_COLUMNS[2:])
 
 
 def searchable_text(code: str, name: str) -> str:
     return fold(f"{code} {name}")
-
-
-def _like_escape(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def search_procedures(
@@ -57,22 +56,45 @@ def search_procedures(
     include_inactive: bool = False,
     limit: int = 200,
 ) -> list[Procedure]:
-    """Procedures of a centre whose folded code and name contain every word of `q`
-    ("dang ky khai sinh" finds "Đăng ký khai sinh"), in field and catalogue order."""
+    """Procedures of a centre, in field and catalogue order; with `q`, the tolerant ranked
+    search of :mod:`server.domain.search`: diacritics optional, spaces optional
+    ("khaisinh"), one typo per word ("khai snh"), extra words ("khai sinh cho con"), best
+    first. The folded texts of the centre's catalogue (a few hundred rows) are ranked in
+    Python, so the result is the same on SQLite and PostgreSQL."""
+    conditions = [Procedure.centre_id == centre_id]
+    if not include_inactive:
+        conditions.append(Procedure.active.is_(True))
+    if field_id is not None:
+        conditions.append(Procedure.field_id == field_id)
+    order = (Field.position, Procedure.position, Procedure.id)
+    if search_terms(q or ""):
+        rows = session.execute(
+            select(Procedure.id, Procedure.search_text)
+            .join(Field, Field.id == Procedure.field_id)
+            .where(*conditions)
+            .order_by(*order)
+        ).all()
+        hits = rank(q or "", [text or "" for _, text in rows])[:limit]
+        ids = [rows[hit.index].id for hit in hits]
+        if not ids:
+            return []
+        loaded = {
+            p.id: p
+            for p in session.execute(
+                select(Procedure)
+                .where(Procedure.id.in_(ids))
+                .options(selectinload(Procedure.field), selectinload(Procedure.service))
+            ).scalars()
+        }
+        return [loaded[i] for i in ids]
     stmt = (
         select(Procedure)
         .join(Field, Field.id == Procedure.field_id)
-        .where(Procedure.centre_id == centre_id)
+        .where(*conditions)
         .options(selectinload(Procedure.field), selectinload(Procedure.service))
-        .order_by(Field.position, Procedure.position, Procedure.id)
+        .order_by(*order)
         .limit(limit)
     )
-    if not include_inactive:
-        stmt = stmt.where(Procedure.active.is_(True))
-    if field_id is not None:
-        stmt = stmt.where(Procedure.field_id == field_id)
-    for term in search_terms(q or ""):
-        stmt = stmt.where(Procedure.search_text.like(f"%{_like_escape(term)}%", escape="\\"))
     return list(session.execute(stmt).scalars())
 
 
@@ -399,7 +421,7 @@ def _apply_admin(procedure: Procedure, values: dict[str, Any], now: datetime) ->
 def create_procedure(
     session: Session, values: dict[str, Any], *, actor: Any, now: datetime
 ) -> Procedure:
-    """A new procedure from validated values (see server.api.admin_procedures), audited."""
+    """A new procedure from validated values (see server.api.admin.procedures), audited."""
     from server.services import audit
 
     procedure = Procedure(

@@ -1,5 +1,9 @@
 """Recording satisfaction ratings: a press on a counter's pad, or a web rating.
 
+Everything is decided at the time of the press, never of its delivery: a press that
+reaches the server 15 s (or an hour) late, through a stalled link or from the agent's
+spool, rates the citizen who pressed it, with the staff member who served them.
+
 ``record_rating`` finds the ticket the press rates (rules in ``server.domain.ratings``),
 stores the press exactly once per idempotency key, and appends ``rating.recorded`` to the
 outbox. Like every service it never commits: the caller does, and on an ``IntegrityError``
@@ -9,15 +13,16 @@ outbox. Like every service it never commits: the caller does, and on an ``Integr
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.db import OutboxMessage, outbox
-from server.domain.clock import local_day, to_local
+from server.domain.clock import start_of_local_day, to_local
+from server.domain.errors import InvalidRequest, NotFound
 from server.domain.ratings import (
     DEFAULT_CRITERION,
     LEVEL_LABELS,
@@ -31,9 +36,8 @@ from server.domain.ratings import (
     rated_ticket,
     valid_criterion,
 )
-from server.models import Centre, Counter, Rating, Service, Ticket
+from server.models import Centre, Counter, CounterEvent, Rating, Service, Ticket, TicketEvent
 from server.services import events
-from server.services.tickets import InvalidRequest, NotFound
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +96,7 @@ def record_rating(
     policy = policy_for(centre)
     at = min(pressed_at, now)
 
+    service_id = staff_id = None
     if ticket_id is not None:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None or ticket.counter_id != counter.id:
@@ -99,8 +104,12 @@ def record_rating(
                 "Phiếu này không được phục vụ tại quầy đã chọn.",
                 f"ticket {ticket_id} was not served at counter {counter_id}",
             )
+        service_id, staff_id = ticket.service_id, ticket.staff_id
     else:
-        ticket = _ticket_rated_at(session, counter, centre, at, policy)
+        rated = _ticket_rated_at(session, counter, centre, at, policy)
+        ticket = rated.ticket if rated is not None else None
+        if rated is not None:
+            service_id, staff_id = rated.service_id, rated.staff_id
     if ticket is not None and session.get_bind().dialect.name == "postgresql":
         # Two presses on one ticket decide their outcome one after the other (SQLite
         # already serialises writers from BEGIN IMMEDIATE).
@@ -109,7 +118,7 @@ def record_rating(
     rating = Rating(
         centre_id=centre.id,
         counter_id=counter.id,
-        staff_id=ticket.staff_id if ticket is not None else counter.staff_id,
+        staff_id=staff_id if ticket is not None else _staff_at(session, counter, at),
         station_id=station_id,
         raw_key=raw_key,
         level=level,
@@ -132,7 +141,7 @@ def record_rating(
         )
         if result is not Outcome.UNATTACHED:
             rating.ticket_id = ticket.id
-            rating.service_id = ticket.service_id
+            rating.service_id = service_id
     session.add(rating)
     if result is Outcome.REPLACES:
         replaced = counted
@@ -185,32 +194,117 @@ def _validate(
         raise InvalidRequest("Đánh giá không hợp lệ.", "invalid rating: " + "; ".join(problems))
 
 
+@dataclass(frozen=True)
+class _Stay:
+    """A ticket's stay at the counter, as the trail tells it: when it was called there,
+    started, and left (finished or otherwise), with the service and staff of that stay."""
+
+    ticket_id: int
+    called_at: datetime
+    started_at: datetime | None = None
+    left_at: datetime | None = None
+    finished: bool = False
+    service_id: int | None = None
+    staff_id: int | None = None
+
+
+#: Events that end a ticket's stay at its counter.
+_LEAVING = ("finish", "no_show", "transfer", "requeue")
+
+
+def _stays(session: Session, counter: Counter, centre: Centre, at: datetime) -> list[_Stay]:
+    """Every stay at the counter on the day of `at` that began by `at`, from the trail.
+
+    The trail, not the ticket row: a press delivered late must rate who was at the counter
+    when it was pressed, even if that ticket was recalled, transferred, requeued or called
+    elsewhere since.
+    """
+    day_start = start_of_local_day(at, centre.timezone)
+    called_here = (
+        select(TicketEvent.ticket_id)
+        .where(
+            TicketEvent.centre_id == centre.id,
+            TicketEvent.counter_id == counter.id,
+            TicketEvent.kind == "call",
+            TicketEvent.at >= day_start,
+            TicketEvent.at <= at,
+        )
+        .scalar_subquery()
+    )
+    events = session.execute(
+        select(
+            TicketEvent.ticket_id,
+            TicketEvent.kind,
+            TicketEvent.at,
+            TicketEvent.counter_id,
+            TicketEvent.service_id,
+            TicketEvent.staff_id,
+        )
+        .where(TicketEvent.ticket_id.in_(called_here), TicketEvent.at >= day_start)
+        .order_by(TicketEvent.at, TicketEvent.id)
+    ).all()
+    open_stays: dict[int, _Stay] = {}
+    stays: list[_Stay] = []
+    for e in events:
+        stay = open_stays.get(e.ticket_id)
+        if e.kind == "call":
+            if stay is not None:  # called elsewhere (or again here): the earlier stay ends
+                stays.append(replace(stay, left_at=e.at))
+                del open_stays[e.ticket_id]
+            if e.counter_id == counter.id and e.at <= at:
+                open_stays[e.ticket_id] = _Stay(
+                    e.ticket_id, e.at, None, None, False, e.service_id, e.staff_id
+                )
+        elif stay is not None and e.kind == "start" and stay.started_at is None:
+            open_stays[e.ticket_id] = replace(stay, started_at=e.at)
+        elif stay is not None and e.kind in _LEAVING:
+            stays.append(replace(stay, left_at=e.at, finished=e.kind == "finish"))
+            del open_stays[e.ticket_id]
+    return stays + list(open_stays.values())
+
+
+@dataclass(frozen=True)
+class _Rated:
+    ticket: Ticket
+    service_id: int | None
+    staff_id: int | None
+
+
 def _ticket_rated_at(
     session: Session, counter: Counter, centre: Centre, at: datetime, policy: RatingPolicy
-) -> Ticket | None:
-    """The ticket a press at ``at`` rates, from the tickets of that day at the counter."""
-    since = at - timedelta(seconds=policy.window_seconds)
-    rows = (
-        session.execute(
-            select(Ticket).where(
-                # centre and day first: the index of the day's tickets narrows the scan.
-                Ticket.centre_id == centre.id,
-                Ticket.day == local_day(at, centre.timezone),
-                Ticket.counter_id == counter.id,
-                Ticket.status.in_(("called", "serving", "done")),
-                Ticket.called_at <= at,
-                or_(Ticket.finished_at.is_(None), Ticket.finished_at >= since),
-            )
-        )
-        .scalars()
-        .all()
-    )
+) -> _Rated | None:
+    """The ticket a press at ``at`` rates: who was at the counter then, or had just left it
+    after being served (the domain's rule, over the stays the trail records)."""
+    candidates = []
+    for stay in _stays(session, counter, centre, at):
+        if stay.left_at is not None and stay.left_at <= at and not stay.finished:
+            continue  # left unserved (absent, transferred) before the press
+        candidates.append(stay)
     chosen = rated_ticket(
-        (ServedTicket(t.id, t.called_at, t.started_at, t.finished_at) for t in rows),
+        (ServedTicket(s.ticket_id, s.called_at, s.started_at, s.left_at) for s in candidates),
         at,
         policy.window_seconds,
     )
-    return next((t for t in rows if t.id == chosen), None)
+    if chosen is None:
+        return None
+    stay = max((s for s in candidates if s.ticket_id == chosen), key=lambda s: s.called_at)
+    return _Rated(session.get(Ticket, chosen), stay.service_id, stay.staff_id)
+
+
+def _staff_at(session: Session, counter: Counter, at: datetime) -> int | None:
+    """Who held the counter at ``at``: its trail's last change before then (the counter's
+    staff now when it has none, e.g. a counter opened before the trail existed)."""
+    staff = session.execute(
+        select(CounterEvent.staff_id)
+        .where(
+            CounterEvent.centre_id == counter.centre_id,
+            CounterEvent.counter_id == counter.id,
+            CounterEvent.at <= at,
+        )
+        .order_by(CounterEvent.at.desc(), CounterEvent.id.desc())
+        .limit(1)
+    ).first()
+    return staff.staff_id if staff is not None else counter.staff_id
 
 
 def _ratings_of(
@@ -298,10 +392,14 @@ def _emit(
     replaced: Rating | None,
 ) -> None:
     service = session.get(Service, rating.service_id) if rating.service_id else None
+    view = rating_view(
+        rating, counter=counter, ticket=ticket, service=service, timezone=centre.timezone
+    )
+    # The centre's room reaches the lobby display and any anonymous /hall client: who was
+    # rated stays in the API (supervisors), not on the air.
+    view.pop("staff_id")
     payload = {
-        "rating": rating_view(
-            rating, counter=counter, ticket=ticket, service=service, timezone=centre.timezone
-        ),
+        "rating": view,
         "replaces_id": replaced.id if replaced is not None else None,
         "thank_you": THANK_YOU,
     }

@@ -21,6 +21,9 @@ def _columns(include_duty: bool) -> list[tuple[str, Callable[[dict], Any]]]:
     cols: list[tuple[str, Callable[[dict], Any]]] = [
         ("Số phiếu cấp", lambda r: r["issued"]),
         ("Đã phục vụ", lambda r: r["served"]),
+        ("Hẹn bổ sung hồ sơ", lambda r: r["supplement"]),
+        ("Hướng dẫn sang nơi khác", lambda r: r["redirected"]),
+        ("Công dân đã về", lambda r: r["left"]),
         ("Vắng mặt", lambda r: r["no_show"]),
         ("Chuyển dịch vụ", lambda r: r["transferred"]),
         ("Thời gian chờ TB (phút)", lambda r: _minutes(r["wait_mean"])),
@@ -82,7 +85,25 @@ def to_csv(report: dict[str, Any], kind: str = "Báo cáo") -> bytes:
     writer.writerow(_title(report, kind))
     writer.writerow(header)
     writer.writerows([["" if v is None else v for v in row] for row in body])
+    if _has_bookings(report):  # readers of the report table alone see no change
+        writer.writerow([])
+        writer.writerows(_appointment_rows(report["appointments"]))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _has_bookings(report: dict[str, Any]) -> bool:
+    return bool(report.get("appointments", {}).get("total", {}).get("bookings"))
+
+
+def _appointment_rows(figures: dict[str, Any]) -> list[list[Any]]:
+    """The appointments' table: a header, one row per day, the total."""
+    from server.services.reports import APPOINTMENT_COLUMNS_VI, APPOINTMENT_KEYS
+
+    rows: list[list[Any]] = [["Lịch hẹn theo ngày", *APPOINTMENT_COLUMNS_VI]]
+    for day in figures["days"]:
+        rows.append([day["day"], *[day[k] for k in APPOINTMENT_KEYS]])
+    rows.append(["Tổng cộng", *[figures["total"][k] for k in APPOINTMENT_KEYS]])
+    return rows
 
 
 def to_xlsx(report: dict[str, Any], kind: str = "Báo cáo") -> bytes:
@@ -107,6 +128,10 @@ def to_xlsx(report: dict[str, Any], kind: str = "Báo cáo") -> bytes:
         heat.append(["Số phiếu cấp theo giờ và thứ", *[f"{h:02d}h" for h in range(24)]])
         for name, counts in zip(WEEKDAYS_VI, report["heatmap"], strict=True):
             heat.append([name, *counts])
+    if _has_bookings(report):
+        booked = wb.create_sheet("Lịch hẹn")
+        for row in _appointment_rows(report["appointments"]):
+            booked.append(row)
     if report.get("low_ratings"):
         low = wb.create_sheet("Đánh giá thấp")
         low.append(["Thời điểm", "Mức", "Số phiếu", "Quầy", "Dịch vụ", "Cán bộ"])
@@ -121,6 +146,44 @@ def to_xlsx(report: dict[str, Any], kind: str = "Báo cáo") -> bytes:
                     r["staff_name"],
                 ]
             )
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def sheets_to_csv(title: str, sheets: list[tuple[str, list[str], list[list[Any]]]]) -> bytes:
+    """Several tables (e.g. the province's commune centres, then its provincial units) in
+    one CSV: a title row, then per table its title, header and rows, a blank row between."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([title])
+    for position, (name, header, body) in enumerate(sheets):
+        if position:
+            writer.writerow([])
+        writer.writerow([name])
+        writer.writerow(header)
+        writer.writerows([["" if v is None else v for v in row] for row in body])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def sheets_to_xlsx(title: str, sheets: list[tuple[str, list[str], list[list[Any]]]]) -> bytes:
+    """The same tables as XLSX, one worksheet each (names cut to Excel's 31 characters)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, header, body in sheets or [(title, [], [])]:
+        ws = wb.create_sheet(name.split(" – ")[0][:31])
+        ws.append([f"{title} – {name}"])
+        ws["A1"].font = Font(bold=True, size=13)
+        ws.append(header)
+        for cell in ws[2]:
+            cell.font = Font(bold=True)
+        for row in body:
+            ws.append(row)
+        ws.column_dimensions["B"].width = 45
+        ws.freeze_panes = "C3"
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

@@ -47,6 +47,7 @@ FACT_COLUMNS = (
     "fin_service",
     "fin_counter",
     "fin_staff",
+    "fin_outcome",
     "n_no_show",
     "ns_service",
     "ns_counter",
@@ -100,6 +101,7 @@ def fold_select(session: Session, centre_ids: Sequence[int], days: Any) -> Any:
             func.max(_when("finish", TicketEvent.service_id)).label("fin_service"),
             func.max(_when("finish", TicketEvent.counter_id)).label("fin_counter"),
             func.max(_when("finish", TicketEvent.staff_id)).label("fin_staff"),
+            func.max(_when("finish", TicketEvent.outcome)).label("fin_outcome"),
             func.count(_when("no_show", one)).label("n_no_show"),
             func.max(_when("no_show", TicketEvent.service_id)).label("ns_service"),
             func.max(_when("no_show", TicketEvent.counter_id)).label("ns_counter"),
@@ -120,7 +122,12 @@ def fold_select(session: Session, centre_ids: Sequence[int], days: Any) -> Any:
 def fold_days(
     session: Session, centre_ids: Sequence[int], first: date, last: date, now_day: date
 ) -> None:
-    """Store the facts of the settled days in first..last that are not stored yet."""
+    """Store the facts of the settled days in first..last that are not stored yet.
+
+    A fixed number of statements whatever the number of centres (the province's reports):
+    one to find what is stored, then one insert of every missing (centre, day)'s facts per
+    400 days, and one of the days' markers.
+    """
     last = min(last, now_day - timedelta(days=SETTLE_DAYS))
     if last < first:
         return
@@ -133,26 +140,35 @@ def fold_days(
         ).all()
     )
     all_days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    missing = [(c, d) for c in ids for d in all_days if (c, d) not in done]
+    if not missing:
+        return
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     from server.domain.clock import utcnow
 
-    for centre_id in ids:
-        missing = [d for d in all_days if (centre_id, d) not in done]
-        if not missing:
-            continue
-        for i in range(0, len(missing), 400):
-            chunk = missing[i : i + 400]
-            session.execute(
-                insert(ReportTicketFact)
-                .from_select(["ticket_id", *FACT_COLUMNS], fold_select(session, [centre_id], chunk))
-                .on_conflict_do_nothing()
+    centres = sorted({c for c, _ in missing})
+    days = sorted({d for _, d in missing})
+    # A (centre, day) already stored is skipped by the database, not listed here.
+    stored = (
+        select(ReportDay.centre_id)
+        .where(ReportDay.centre_id == Ticket.centre_id, ReportDay.day == Ticket.day)
+        .exists()
+    )
+    for i in range(0, len(days), 400):
+        chunk = days[i : i + 400]
+        session.execute(
+            insert(ReportTicketFact)
+            .from_select(
+                ["ticket_id", *FACT_COLUMNS], fold_select(session, centres, chunk).where(~stored)
             )
-            session.execute(
-                insert(ReportDay)
-                .values([{"centre_id": centre_id, "day": d, "folded_at": utcnow()} for d in chunk])
-                .on_conflict_do_nothing()
-            )
+            .on_conflict_do_nothing()
+        )
+    folded_at = utcnow()
+    session.execute(
+        insert(ReportDay).on_conflict_do_nothing(),
+        [{"centre_id": c, "day": d, "folded_at": folded_at} for c, d in missing],
+    )
 
 
 def ticket_source(
@@ -202,7 +218,7 @@ class Aggregates:
         tuple[Any, Any, Any, int, int, int]
     ]  # issue key, no-show key, transfer key, issued, no-shows, transfers
     waits: Sequence[tuple[Any, float]]
-    served: Sequence[tuple[Any, float | None]]
+    served: Sequence[tuple[Any, float | None, str | None]]  # key, service time, outcome
     heat: list[tuple[int, int, int]]  # weekday (Monday 0), hour, tickets issued
 
 
@@ -247,7 +263,9 @@ def aggregate(
         ).group_by(*grouping)
     ).all()
     waits = run(select(k_wait, src.c.wait).where(src.c.wait.is_not(None))).all()
-    served = run(select(k_fin, src.c.service_time).where(src.c.finish_at.is_not(None))).all()
+    served = run(
+        select(k_fin, src.c.service_time, src.c.fin_outcome).where(src.c.finish_at.is_not(None))
+    ).all()
     local = cast(src.c.issue_at + utc_offset, Integer)
     weekday = (local // 86400 + 3) % 7
     hour = (local % 86400) // 3600

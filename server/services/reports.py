@@ -27,10 +27,10 @@ from sqlalchemy import Integer, cast, func, inspect, select
 from sqlalchemy.orm import Session
 
 from server.domain.clock import local_day, utcnow
+from server.domain.errors import InvalidRequest
 from server.models import Agency, Centre, Counter, Field, Service, User
 from server.models.centre import counter_label
 from server.services.report_facts import aggregate, epoch
-from server.services.tickets import InvalidRequest
 
 PERIOD_KINDS = ("day", "week", "month", "quarter", "year", "range")
 DIMENSIONS = ("centre", "field", "service", "counter", "staff", "agency", "day")
@@ -165,18 +165,34 @@ class Tally:
     """Running figures of one group."""
 
     issued: int = 0
+    #: Finished tickets by outcome: served (the request handled), supplement (papers to
+    #: bring), redirected (guided elsewhere), left (the citizen left first).
     served: int = 0
+    supplement: int = 0
+    redirected: int = 0
+    left: int = 0
     no_show: int = 0
     transferred: int = 0
     waits: list[float] = field(default_factory=list)
     services: list[float] = field(default_factory=list)
     levels: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
+    def count_finish(self, outcome: str | None, seconds: float | None) -> None:
+        """One finished ticket: counted by its outcome; its service time kept whatever it
+        was (the counter's time was spent)."""
+        kind = outcome if outcome in ("supplement", "redirected", "left") else "served"
+        setattr(self, kind, getattr(self, kind) + 1)
+        if seconds is not None:
+            self.services.append(seconds)
+
     def figures(self) -> dict[str, Any]:
         wait, serve = duration_stats(self.waits), duration_stats(self.services)
         return {
             "issued": self.issued,
             "served": self.served,
+            "supplement": self.supplement,
+            "redirected": self.redirected,
+            "left": self.left,
             "no_show": self.no_show,
             "transferred": self.transferred,
             "wait_mean": wait["mean"],
@@ -390,16 +406,10 @@ def build_report(
     for k, values in waits.items():
         groups[remap(k)].waits.extend(values)
         total.waits.extend(values)
-    services: dict[Any, list[float | None]] = defaultdict(list)
-    for k, seconds in figures.served:
-        services[k].append(seconds)
-    for k, values in services.items():
+    for k, seconds, outcome in figures.served:
         tally = groups[remap(k)]
-        timed = [v for v in values if v is not None]
-        tally.served += len(values)
-        tally.services.extend(timed)
-        total.served += len(values)
-        total.services.extend(timed)
+        for t in (tally, total):
+            t.count_finish(outcome, seconds)
     for weekday, hour, count in figures.heat:
         heat[weekday][hour] += count
 
@@ -432,4 +442,25 @@ def build_report(
         "total": {"key": None, "label": "Tổng cộng", **total.figures()},
         "heatmap": heat,
         "timezone": timezone,
+        "appointments": appointment_figures(session, centre_ids, period, now or utcnow()),
+    }
+
+
+APPOINTMENT_KEYS = ("bookings", "cancelled", "checked_in", "on_time", "late", "no_show")
+APPOINTMENT_COLUMNS_VI = (
+    "Lịch hẹn đã đặt", "Đã hủy", "Đã đến", "Đến đúng giờ", "Đến muộn", "Không đến",
+)  # fmt: skip
+
+
+def appointment_figures(
+    session: Session, centre_ids: Sequence[int], period: Period, now: datetime
+) -> dict[str, Any]:
+    """Bookings, check-ins and no-shows of the period's days (server.services.appointments)."""
+    from server.services.appointment_arrivals import day_figures
+
+    per_day = day_figures(session, centre_ids, period.start, period.end, now)
+    total = {key: sum(f[key] for f in per_day.values()) for key in APPOINTMENT_KEYS}
+    return {
+        "total": total,
+        "days": [{"day": day.isoformat(), **per_day[day]} for day in sorted(per_day)],
     }

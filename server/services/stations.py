@@ -14,13 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from server.db import OutboxMessage, outbox
+from server.domain.actors import Actor
 from server.domain.clock import DEFAULT_TIMEZONE, to_local
-from server.domain.errors import DomainError
+from server.domain.errors import DomainError, InvalidRequest, NotFound
 from server.models import Centre, Counter, CounterService, PrintJob, Station, Ticket
 from server.services import events
-from server.services import tickets as ops
+from server.services import lifecycle as ops
 from server.services.ratings import policy_for
-from server.services.tickets import Actor, InvalidRequest, NotFound
 from server.services.views import counter_view, iso
 
 #: What a call keypad may ask (docs/devices.md, "Keypad operations").
@@ -29,10 +29,78 @@ KEYPAD_OPERATIONS = ("next", "recall", "finish", "no_show")
 FAULT_STATES = ("error", "disconnected")
 #: How far back the supervisor page lists failed print jobs.
 FAILED_PRINTS_SINCE = timedelta(hours=24)
+#: A keypad key that reaches the server later than this after it was pressed is refused:
+#: staff who saw nothing happen have moved on (pressed again, used the screen), and a
+#: "next" run now would call a citizen nobody is looking at.
+KEYPAD_STALE_AFTER = timedelta(seconds=5)
+#: What each keypad operation is called on the counter page.
+KEYPAD_LABELS = {
+    "next": ("Gọi số tiếp theo", "next"),
+    "recall": ("Gọi lại", "recall"),
+    "finish": ("Kết thúc", "finish"),
+    "no_show": ("Vắng mặt", "no-show"),
+}
+
+
+class CounterNotBound(DomainError):
+    """A station's pad or keypad speaking for a counter that is not bound to it."""
+
+    code = "counter_not_bound"
+    http_status = 403
+
+
+def may_use_counter(station: Station, counter: Counter) -> bool:
+    """A counters station sends ratings and keypad keys only for the counters bound to it
+    (the counter's "station" in admin, which also prints its dossier slips)."""
+    return (
+        station.kind == "counter"
+        and station.token_revoked_at is None
+        and counter.station_id == station.id
+        and counter.centre_id == station.centre_id
+    )
+
+
+def refuse_unbound_counter(station: Station, counter: Counter) -> None:
+    """Raise :class:`CounterNotBound` unless the station may use the counter."""
+    if may_use_counter(station, counter):
+        return
+    raise CounterNotBound(
+        f"{counter.label} không gắn với điểm thiết bị {station.code}: bảng đánh giá và bàn "
+        "phím của điểm này chỉ dùng cho các quầy gắn với nó. Quản trị viên gắn quầy tại "
+        "Quản trị → Quầy → «Điểm thiết bị của quầy».",
+        f"counter {counter.number} is not bound to station {station.code}: its rating pads "
+        "and keypads speak only for the counters bound to it. An administrator binds a "
+        "counter in admin (Counters, field station_id).",
+        details={"counter_id": counter.id, "station": station.code},
+    )
 
 
 class NoCurrentTicket(DomainError):
     code = "no_current_ticket"
+
+
+class StaleCommand(DomainError):
+    """A keypad key delivered too late to be carried out (docs/devices.md)."""
+
+    code = "stale_command"
+
+
+def refuse_stale_keypad_press(
+    *, counter_id: int, operation: str, pressed_at: datetime, now: datetime
+) -> None:
+    """Raise :class:`StaleCommand` when a key pressed at ``pressed_at`` (on the server's
+    clock) reaches the server more than :data:`KEYPAD_STALE_AFTER` later."""
+    late = now - pressed_at
+    if late <= KEYPAD_STALE_AFTER:
+        return
+    seconds = round(late.total_seconds())
+    label_vi, label_en = KEYPAD_LABELS.get(operation, (operation, operation))
+    raise StaleCommand(
+        f"Lệnh «{label_vi}» từ bàn phím của quầy đến trễ {seconds} giây nên không được thực hiện. "
+        "Vui lòng bấm lại.",
+        f"keypad {label_en} for counter {counter_id} arrived {seconds} s after it was pressed "
+        "and was not carried out; press again",
+    )
 
 
 def station_config(session: Session, station: Station) -> dict[str, Any]:
@@ -143,6 +211,7 @@ def counter_command(
             f"Không tìm thấy quầy số {counter_id} của trung tâm này.",
             f"counter {counter_id} is not in station {station.code}'s centre",
         )
+    refuse_unbound_counter(station, counter)
     actor = Actor(f"station:{station.code}", staff_id=counter.staff_id)
     if operation == "next":
         return ops.call_next(session, counter_id=counter.id, now=now, actor=actor)

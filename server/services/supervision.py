@@ -7,15 +7,15 @@ per centre in ``Centre.settings["supervision"]`` (minutes), defaults below.
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from server.domain.clock import local_day, to_local
+from server.domain.numbering import RANGE_ALERT_RATIO, NumberRange, range_used
 from server.models import (
     Centre,
     Service,
@@ -24,7 +24,9 @@ from server.models import (
     TicketEvent,
     User,
 )
+from server.services import wait_estimates
 from server.services.hall import centre_or_404, counters_with_current
+from server.services.numbering import numbers_held
 from server.services.reports import ratings_available
 
 DEFAULTS = {
@@ -37,8 +39,6 @@ DEFAULTS = {
     #: Low ratings given within this many minutes are shown as alerts.
     "low_rating_minutes": 60,
 }
-#: Assumed service time when a line has served nobody yet today (seconds).
-DEFAULT_SERVICE_SECONDS = 300
 DEVICE_FAULT_STATES = {"disconnected", "error", "paper_out", "cover_open", "offline", "fault"}
 
 
@@ -76,16 +76,17 @@ def overview(
     ).all()
     waiting_by_service = {sid: (n, oldest) for sid, n, oldest in waiting}
     served_today = session.execute(
-        select(Ticket.service_id, Ticket.started_at, Ticket.called_at, Ticket.finished_at).where(
-            Ticket.centre_id == centre.id, Ticket.day == day, Ticket.status == "done"
+        select(func.count()).where(
+            Ticket.centre_id == centre.id,
+            Ticket.day == day,
+            Ticket.status == "done",
+            # Outcome "served" only: guided elsewhere or left is not served.
+            or_(Ticket.outcome.is_(None), Ticket.outcome == "served"),
         )
-    ).all()
-    service_times: dict[int, list[float]] = {}
-    for sid, started, called, finished in served_today:
-        began = started or called
-        if began and finished:
-            service_times.setdefault(sid, []).append((finished - began).total_seconds())
-
+    ).scalar_one()
+    hall = wait_estimates.hall_state(
+        session, centre.id, tz, now, {sid: n for sid, (n, _) in waiting_by_service.items()}
+    )
     counters, current = counters_with_current(session, centre.id)
     last_activity = dict(
         session.execute(
@@ -109,17 +110,16 @@ def overview(
             for link in c.service_links:
                 open_counters[link.service_id] = open_counters.get(link.service_id, 0) + 1
 
-    alerts: list[dict[str, Any]] = []
+    held_by_service = numbers_held(session, centre.id, day)
+    alerts: list[dict[str, Any]] = _range_alerts(services, held_by_service)
     service_rows = []
     for s in services:
         count, oldest = waiting_by_service.get(s.id, (0, None))
         longest = _seconds(now, oldest) if count else 0
-        times = sorted(service_times.get(s.id, []))
-        typical = times[len(times) // 2] if times else DEFAULT_SERVICE_SECONDS
         serving = open_counters.get(s.id, 0)
-        estimate = (
-            math.ceil(count / serving) * typical if serving and count else (None if count else 0)
-        )
+        # The same estimate as the kiosk and the ticket: for someone joining the line now.
+        wait = hall.wait(s.id, count) if count else None
+        estimate = (None if wait is None else round(wait.seconds)) if count else 0
         service_rows.append(
             {
                 "id": s.id,
@@ -131,6 +131,8 @@ def overview(
                 "threshold_minutes": s.wait_threshold_minutes,
                 "open_counters": serving,
                 "over_threshold": bool(count and longest > s.wait_threshold_minutes * 60),
+                "numbers_held": held_by_service.get(s.id, 0),
+                "range_size": s.range_end - s.range_start + 1,
             }
         )
         if count and longest > s.wait_threshold_minutes * 60:
@@ -280,9 +282,46 @@ def overview(
         "totals": {
             "waiting": sum(r["waiting"] for r in service_rows),
             "open_counters": sum(1 for c in counters if c.status == "open"),
-            "served_today": len(served_today),
+            "served_today": served_today,
         },
     }
+
+
+def _range_alerts(services: list[Service], held: dict[int, int]) -> list[dict[str, Any]]:
+    """A service whose range is at least 90 % held today (active numbers / range size):
+    soon the kiosk refuses it (``number_range_exhausted``); full, it already does."""
+    alerts = []
+    for s in services:
+        number_range = NumberRange(s.range_start, s.range_end)
+        count = held.get(s.id, 0)
+        used = range_used(count, number_range)
+        if used < RANGE_ALERT_RATIO:
+            continue
+        percent = min(100, count * 100 // number_range.size)
+        if count >= number_range.size:
+            message = (
+                f"{s.name}: hết số thứ tự ({count}/{number_range.size} số đang có người giữ), "
+                "ki-ốt đang từ chối cấp phiếu: mở thêm quầy phục vụ hoặc nới dải số"
+            )
+            kind, severity = "number_range_exhausted", "danger"
+        else:
+            message = (
+                f"{s.name}: sắp hết số thứ tự ({count}/{number_range.size} số đang có người "
+                f"giữ, {percent} %): mở thêm quầy phục vụ hoặc nới dải số"
+            )
+            kind, severity = "number_range_nearly_full", "warning"
+        alerts.append(
+            _alert(
+                kind,
+                severity,
+                message,
+                service_id=s.id,
+                numbers_held=count,
+                range_size=number_range.size,
+                percent=percent,
+            )
+        )
+    return alerts
 
 
 def _devices(

@@ -34,8 +34,17 @@ def ticket_view(ticket: Ticket, *, timezone: str = "Asia/Ho_Chi_Minh") -> dict[s
         "counter_number": counter.number if counter else None,
         "counter_name": counter.label if counter else None,
         "call_count": ticket.call_count,
+        "outcome": ticket.outcome,
         "public_code": ticket.public_code,
     }
+
+
+def broadcast_ticket_view(ticket: Ticket, *, timezone: str = "Asia/Ho_Chi_Minh") -> dict[str, Any]:
+    """A ticket as sent to a centre's room: everything but its public code, which is the
+    key of the citizen's /t/ page (anyone on the hall's Wi-Fi may join a centre's room)."""
+    view = ticket_view(ticket, timezone=timezone)
+    del view["public_code"]
+    return view
 
 
 def service_view(service: Service, waiting: int = 0) -> dict[str, Any]:

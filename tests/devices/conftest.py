@@ -17,6 +17,7 @@ TICKET = {
     "field_name": "Hộ tịch",
     "counters": ["Quầy 1", "Quầy 2"],
     "waiting_ahead": 4,
+    "estimate": "Dự kiến chờ: khoảng 12 phút (8-16)",
     "issued_at": "2026-11-27T09:15:02+07:00",
     "priority_label": None,
     "qr_url": "http://192.168.1.10:8000/t/8f3a9c2e",

@@ -21,6 +21,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from devices.agent.agent import Agent
 from devices.config import PrinterConfig, StationConfig
+from devices.errors import DeviceError
 
 TOKEN = "good-token"
 NS = "/station"
@@ -48,6 +49,13 @@ class StationServer:
         self.statuses: queue.Queue[dict[str, Any]] = queue.Queue()
         self.refused = 0
         self.resend_on_connect: list[dict[str, Any]] = []
+        #: How far the server's clock is ahead of this machine's (seconds).
+        self.clock_ahead = 0.0
+        self.heartbeats: queue.Queue[dict[str, Any]] = queue.Queue()
+        #: Cleared: heartbeats are received but not answered until it is set (a stalled
+        #: server).
+        self.answer_heartbeats = threading.Event()
+        self.answer_heartbeats.set()
 
         @self.sio.on("connect", namespace=NS)
         def connect(sid: str, environ: dict, auth: Any) -> None:
@@ -60,6 +68,12 @@ class StationServer:
 
         self.sio.on("print.ack", lambda sid, data: self.acks.put(data), namespace=NS)
         self.sio.on("device.status", lambda sid, data: self.statuses.put(data), namespace=NS)
+
+        @self.sio.on("station.heartbeat", namespace=NS)
+        def heartbeat(sid: str, data: Any) -> dict[str, Any]:
+            self.heartbeats.put(data)
+            self.answer_heartbeats.wait(30)
+            return {"ok": True, "server_time": time.time() + self.clock_ahead}
 
         self.http = make_server(
             "127.0.0.1", port, socketio.WSGIApp(self.sio), threaded=True, request_handler=_Handler
@@ -78,6 +92,7 @@ class StationServer:
         return self.acks.get(timeout=timeout)
 
     def close(self) -> None:
+        self.answer_heartbeats.set()
         self.http.shutdown()
         self.http.server_close()
 
@@ -210,10 +225,16 @@ def test_unreachable_server_is_logged_once_and_retried(make_agent, caplog) -> No
         port = probe.getsockname()[1]
     caplog.set_level(logging.DEBUG, logger="devices.agent.agent")
     agent = make_agent(f"http://127.0.0.1:{port}", retry_initial=0.05, retry_max=0.1)
-    time.sleep(0.8)
-    attempts = [r for r in caplog.records if "connect" in r.getMessage()]
-    warnings = [r for r in attempts if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and len(attempts) >= 3
+
+    def attempts() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if "connect" in r.getMessage()]
+
+    # Waited for, not slept for: on a loaded machine 0.8 s held fewer than 3 attempts.
+    deadline = time.monotonic() + 10
+    while len(attempts()) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    warnings = [r for r in attempts() if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and len(attempts()) >= 5
 
     server = StationServer(port)  # the server comes back on the same address
     try:
@@ -259,15 +280,41 @@ def test_agent_command_runs_until_sigterm(server, tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-c", code, str(config)], env=env, stderr=subprocess.PIPE, text=True
     )
+    server.answer_heartbeats.clear()  # the heartbeat after connect is still in flight
     try:
         assert notify.recv(256) == b"READY=1"
         assert server.statuses.get(timeout=10)["state"] == "ready"  # connect() returned
+        server.heartbeats.get(timeout=10)
+        signalled = time.monotonic()
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
+        # Not held by the unanswered heartbeat (its 5 s timeout): disconnecting waits at
+        # most 2 s for python-engineio, the rest is prompt.
+        assert time.monotonic() - signalled < 4.0
     finally:
         process.kill()
         notify.close()
     assert "connected to" in process.stderr.read()
+
+
+def test_a_call_in_flight_gives_up_when_the_link_drops(server, make_agent) -> None:
+    agent = make_agent(server.url, heartbeat_interval=3600)
+    sid = server.connected.get(timeout=5)
+    assert agent.wait_connected(5)
+    assert agent.clock_offset(timeout=5) is not None  # the measurements after connect
+    server.answer_heartbeats.clear()
+    threading.Timer(0.3, server.sio.disconnect, args=(sid,), kwargs={"namespace": NS}).start()
+    started = time.monotonic()
+    with pytest.raises(DeviceError, match="connection closed"):
+        agent.call("station.heartbeat", {}, timeout=5.0)
+    # python-socketio's own call() would wait out the 5 s after the drop.
+    assert time.monotonic() - started < 2.0
+    server.answer_heartbeats.set()
+    # The server closed the namespace; the agent connects again (the connection thread
+    # used to die here racing python-engineio's own close).
+    assert server.connected.get(timeout=10) != sid
+    assert agent.wait_connected(5)
+    assert agent.health_check()
 
 
 def test_agent_command_explains_a_bad_config(tmp_path: Path) -> None:
@@ -314,3 +361,28 @@ def test_health_check_covers_the_serial_runners(server, tmp_path: Path) -> None:
             assert not agent.health_check()
         finally:
             agent.close()
+
+
+def test_the_station_clock_is_measured_at_connect_and_on_every_heartbeat(server, make_agent):
+    server.clock_ahead = 300.0  # the station's clock is five minutes behind the server's
+    agent = make_agent(server.url, heartbeat_interval=0.3)
+    assert agent.wait_connected(5)
+    offset = agent.clock_offset(timeout=5)
+    # Both clocks are this machine's: only the loopback round trip can make it inexact.
+    assert offset == pytest.approx(300.0, abs=0.05)
+    assert "clock +300.0" in agent.summary()
+    beats = [server.heartbeats.get(timeout=5) for _ in range(5)]  # 3 at connect, then beats
+    assert beats[0] == {"clock_offset": None, "round_trip": None}
+    assert beats[-1]["clock_offset"] == pytest.approx(300.0, abs=0.05)
+
+
+def test_a_server_without_heartbeats_leaves_presses_on_the_station_clock(make_agent):
+    old = StationServer()
+    old.sio.handlers[NS].pop("station.heartbeat")
+    try:
+        agent = make_agent(old.url)
+        old.connected.get(timeout=5)
+        assert agent.clock_offset(timeout=8) is None  # one unanswered call, then on
+        assert agent.connected
+    finally:
+        old.close()

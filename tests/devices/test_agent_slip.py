@@ -154,7 +154,7 @@ def test_unknown_kinds_and_bad_slips_are_acknowledged_failed_and_printing_goes_o
         "job_id": "letter-1",
         "status": "failed",
         "reason": "unknown print job kind 'apology_letter' (this agent prints: "
-        "dossier_slip, ticket)",
+        "dossier_slip, papers, ticket)",
     }
     server.send_job(sid, slip_job("slip-bad", title=""))
     bad = server.next_ack()

@@ -83,6 +83,20 @@ def test_typical_text_ticket_selects_cp1258_and_stays_under_500_bytes(ticket_pay
     assert len(job) <= 500
 
 
+def test_the_wait_estimate_is_printed_under_the_people_ahead(ticket_payload) -> None:
+    job = text_job(TicketPrint.from_payload(ticket_payload()))
+    # CP1258 with combining tone marks: "Dự kiến chờ: khoảng 12 phút (8-16)".
+    estimate_line = job.index(b"D\xfd\xf2 ki\xea\xecn ch\xf5\xcc: khoa\xd2ng 12 phu\xect (8-16)\n")
+    assert job.index(b"ng\xfd\xf5\xcci ch\xf5\xcc tr\xfd\xf5\xecc: 4\n") < estimate_line
+    without = text_job(TicketPrint.from_payload(ticket_payload(estimate=None)))
+    assert b"ki\xea\xecn ch" not in without
+    # The longest estimate line still keeps a priority ticket under 500 bytes.
+    longest = ticket_payload(
+        estimate="Dự kiến chờ: khoảng 125 phút (81-169)", priority_label="Người cao tuổi"
+    )
+    assert len(text_job(TicketPrint.from_payload(longest))) <= 500
+
+
 def test_code_page_table_comes_from_the_printer_profile(ticket_payload) -> None:
     ticket = TicketPrint.from_payload(ticket_payload())
     assert text_job(ticket, profile="NT-80-V-UL").startswith(ESC + b"@" + ESC + b"t\x5e")  # 94

@@ -355,7 +355,9 @@ def test_keypad_keys_become_counter_operations(sims, drivers):
     drivers(KeypadDriver("kp-1", sim.port, counter_id=3, on_command=commands, timing=FAST))
     for key in ("N", "r", "3", "X", "Z"):
         sim.press(key)
-    assert commands.wait_for(4) == [
+    calls = commands.wait_for(4)
+    assert all(pressed.tzinfo is not None for *_, pressed in calls)  # when the key came
+    assert [call[:2] for call in calls] == [
         (3, KeypadOperation.NEXT),
         (3, KeypadOperation.RECALL),
         (3, KeypadOperation.FINISH),
@@ -380,7 +382,10 @@ def test_keypads_on_a_bus_with_a_custom_map(sims, drivers):
     sim.press("A")
     sim.press("B", address=2)
     sim.press("N")  # not in the custom map
-    assert commands.wait_for(2) == [("Q1", KeypadOperation.NEXT), ("Q2", KeypadOperation.FINISH)]
+    assert [call[:2] for call in commands.wait_for(2)] == [
+        ("Q1", KeypadOperation.NEXT),
+        ("Q2", KeypadOperation.FINISH),
+    ]
     assert commands.stays(2)
 
 

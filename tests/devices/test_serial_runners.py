@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,9 @@ class FakeAgent:
         self.handlers: dict[str, Any] = {}
         self.connect_callbacks: list[Any] = []
         self.lock = threading.Lock()
+        #: The measured clock offset (seconds), None before any measurement.
+        self.offset: float | None = None
+        self.offset_waits: list[float] = []
 
     def emit(self, event: str, payload: dict) -> bool:
         if self.connected:
@@ -54,11 +58,20 @@ class FakeAgent:
             self.calls.append((event, payload))
         return {"ok": True}
 
+    def clock_offset(self, timeout: float = 0.0) -> float | None:
+        if timeout:
+            self.offset_waits.append(timeout)
+        return self.offset
+
     def report_status(self, device: str, kind: str, state: str, reason: str | None) -> None:
         self.statuses.append((device, kind, state, reason))
 
     def on(self, event: str, handler) -> None:
         self.handlers[event] = handler
+
+    def deliver(self, event: str, payload: Any) -> None:
+        if event in self.handlers:
+            self.handlers[event](payload)
 
     def on_connect(self, callback) -> None:
         self.connect_callbacks.append(callback)
@@ -127,6 +140,8 @@ def test_ratings_are_spooled_and_delivered_in_order_after_an_outage(tmp_path, ru
         assert payload["counter_id"] == 1
         assert (payload["raw_key"], payload["level"]) == ("5", 5)
         assert len(payload["key"]) == 32
+        assert payload["pressed_at"] == payload["station_pressed_at"]  # no offset measured
+        assert payload["clock_offset"] is None
 
         agent.connected = False  # the server goes away; citizens keep pressing
         bus.press("1", address=2)
@@ -154,10 +169,76 @@ def test_keypad_commands_are_emitted_not_spooled(tmp_path, running):
         agent.connected = True
         keypad.press("X")
         assert wait_until(lambda: len(agent.emitted) == 2)
-        assert agent.emitted == [
-            (runners.COUNTER_COMMAND, {"counter_id": 3, "operation": "next"}),
-            (runners.COUNTER_COMMAND, {"counter_id": 3, "operation": "no_show"}),
+        assert [(e, p["counter_id"], p["operation"]) for e, p in agent.emitted] == [
+            (runners.COUNTER_COMMAND, 3, "next"),
+            (runners.COUNTER_COMMAND, 3, "no_show"),
         ]
+
+
+def test_keypad_commands_carry_the_press_time_on_the_servers_clock(tmp_path, running):
+    agent = FakeAgent(tmp_path / "spool")
+    agent.offset = 300.0  # the station's clock is five minutes behind the server's
+    with KeypadSimulator(link=tmp_path / "kp") as keypad:
+        config = station(tmp_path, keypads=(KeypadConfig("kp-q3", str(tmp_path / "kp"), 3),))
+        running(runners.keypad_runners(config, agent))
+        keypad.press("N")
+        assert wait_until(lambda: len(agent.emitted) == 1)
+        payload = agent.emitted[0][1]
+        server_now = datetime.now(UTC) + timedelta(seconds=300)
+        pressed_at = datetime.fromisoformat(payload["pressed_at"])
+        assert abs((server_now - pressed_at).total_seconds()) < 2
+        assert payload["clock_offset"] == 300.0
+
+
+def test_a_spooled_press_keeps_its_time_and_the_offset_measured_when_it_was_pressed(
+    tmp_path, running
+):
+    agent = FakeAgent(tmp_path / "spool")
+    with PadSimulator(link=tmp_path / "pad") as pad:
+        config = station(tmp_path, ratingpads=(RatingPadConfig("pad", str(tmp_path / "pad"), 1),))
+        running(runners.rating_pad_runners(config, agent))
+        agent.connected = False
+        pad.press("2")  # pressed before the clock was ever measured (started offline)
+        time.sleep(0.4)
+        agent.offset = -120.0  # measured later: the station clock is 2 min ahead
+        pad.press("4")
+        spool = Spool(tmp_path / "spool" / runners.SPOOL_FILE)
+        try:
+            assert wait_until(lambda: spool.pending_count() == 2)
+        finally:
+            spool.close()
+        agent.offset = -119.0  # the next measurement differs a little; then we reconnect
+        time.sleep(1.0)  # delivered at least a second late
+        agent.reconnect()
+        assert wait_until(lambda: len(agent.calls) == 2)
+        first, second = (p for _, p in agent.calls)
+        for payload, offset in ((first, -119.0), (second, -120.0)):
+            station_time = datetime.fromisoformat(payload["station_pressed_at"])
+            pressed_at = datetime.fromisoformat(payload["pressed_at"])
+            assert payload["clock_offset"] == offset
+            assert pressed_at == station_time + timedelta(seconds=offset)
+        # The press time is the press's, not the delivery's.
+        second_pressed = datetime.fromisoformat(second["station_pressed_at"])
+        assert datetime.now(UTC) - second_pressed > timedelta(seconds=1)
+        # The unmeasured one waited for the measurement of the new connection.
+        assert agent.offset_waits and set(agent.offset_waits) == {runners.CLOCK_WAIT_SECONDS}
+
+
+def test_a_press_spooled_by_an_older_agent_is_sent_on_the_servers_clock(tmp_path, running):
+    spool = Spool(tmp_path / "spool" / runners.SPOOL_FILE)
+    station_time = datetime(2026, 11, 27, 2, 15, tzinfo=UTC)
+    old = {"counter_id": 1, "raw_key": "5", "level": 5, "scale": 5}
+    spool.put(runners.RATING_KIND, {**old, "pressed_at": station_time.isoformat()})
+    spool.close()
+    agent = FakeAgent(tmp_path / "spool")
+    agent.offset = 30.0
+    with PadSimulator(link=tmp_path / "pad"):
+        config = station(tmp_path, ratingpads=(RatingPadConfig("pad", str(tmp_path / "pad"), 1),))
+        running(runners.rating_pad_runners(config, agent))
+        assert wait_until(lambda: len(agent.calls) == 1)
+    payload = agent.calls[0][1]
+    assert payload["pressed_at"] == (station_time + timedelta(seconds=30)).isoformat()
+    assert "sent_at" not in payload
 
 
 def test_led_boards_follow_counter_updates(tmp_path, running):
@@ -226,7 +307,7 @@ def test_only_a_stored_or_refused_rating_leaves_the_spool(tmp_path, running):
         keys = [p["key"] for _, p in agent.calls]
         assert keys[0] == keys[1] == keys[2] != keys[3]  # the same item until it was taken
         first = agent.calls[0][1]
-        assert (first["level"], first["scale"]) == (4, 5) and "sent_at" in first
+        assert (first["level"], first["scale"]) == (4, 5) and "pressed_at" in first
 
 
 def test_the_centres_scale_comes_from_the_server_and_is_remembered(tmp_path, running):
@@ -269,3 +350,29 @@ def test_a_refused_keypad_key_flashes_on_the_board_then_the_number_returns(
         assert led.wait_for_text(1, "Het so", WAIT)
         assert led.wait_for_text(1, "1001", WAIT)
         assert [text for _, text in led.frames] == ["1001", "Het so", "1001"]
+
+
+def test_a_keypad_key_pressed_while_not_connected_says_so_on_the_board(
+    tmp_path, running, monkeypatch
+):
+    monkeypatch.setattr(runners, "REFUSAL_SECONDS", 0.3)
+    agent = FakeAgent(tmp_path / "spool")
+    with (
+        KeypadSimulator(link=tmp_path / "kp") as keypad,
+        LedBoardSimulator(link=tmp_path / "led") as led,
+    ):
+        config = station(
+            tmp_path,
+            keypads=(KeypadConfig("kp-q1", str(tmp_path / "kp"), 1),),
+            ledboards=(LedBoardConfig("led-q1", str(tmp_path / "led"), 1),),
+        )
+        running(runners.led_board_runners(config, agent) + runners.keypad_runners(config, agent))
+        agent.handlers[runners.COUNTER_UPDATED](
+            {"counter": {"id": 1, "current_ticket": {"number": "1001"}}}
+        )
+        assert led.wait_for_text(1, "1001", WAIT)
+        agent.connected = False
+        keypad.press("N")  # dropped: staff see why instead of nothing
+        assert led.wait_for_text(1, "Mat ket noi", WAIT), led.shown
+        assert led.wait_for_text(1, "1001", WAIT)
+        assert agent.emitted == []

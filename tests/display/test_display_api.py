@@ -92,7 +92,16 @@ def preview(client, **params):
 def test_preview_says_numbers_as_words_in_clip_order(shared_client):
     status, body = preview(shared_client, number="1023", counter="3")
     assert status == 200
-    assert set(body) == {"text", "clips", "variant", "repeat"}
+    assert set(body) == {
+        "text",
+        "clips",
+        "variant",
+        "repeat",
+        "chime",
+        "pause",
+        "phrase",
+        "compact",
+    }
     sentence = "Xin mời công dân có số thứ tự một nghìn không trăm hai mươi ba đến quầy số ba."
     assert body["text"] == f"{sentence} {sentence}"
     assert not re.search(r"\d", body["text"])
@@ -100,6 +109,11 @@ def test_preview_says_numbers_as_words_in_clip_order(shared_client):
     once += ["num/muoi", "num/ba", TO_COUNTER, "num/ba"]
     assert body["clips"] == ["chime", *once, "pause", *once]
     assert (body["variant"], body["repeat"]) == ("north", 2)
+    assert (body["chime"], body["pause"], body["phrase"]) == ("chime", "pause", once)
+    assert body["compact"] == {
+        "text": "Số một nghìn không trăm hai mươi ba, quầy ba",
+        "clips": ["phrase/so", *once[1:8], "phrase/quay", "num/ba"],
+    }
 
 
 def test_preview_southern_variant_and_single_repeat(shared_client):
@@ -231,7 +245,16 @@ def test_preview_is_in_the_openapi_document(shared_client):
     assert "200" in operation["responses"] and "422" in operation["responses"]
     schema_ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     schema = spec["components"]["schemas"][schema_ref.rsplit("/", 1)[1]]
-    assert set(schema["properties"]) == {"text", "clips", "variant", "repeat"}
+    assert set(schema["properties"]) == {
+        "text",
+        "clips",
+        "variant",
+        "repeat",
+        "chime",
+        "pause",
+        "phrase",
+        "compact",
+    }
 
 
 # --- voice settings (pure) -----------------------------------------------------------------
@@ -320,9 +343,10 @@ def test_a_centres_own_clip_folder_comes_first(client, demo, database, voice_dir
     ],
 )
 def test_clip_route_refuses_anything_but_a_known_clip_name(shared_client, path):
-    # "//etc" is first redirected to "/etc" (merged slashes), which is then refused.
+    # "//etc" is first redirected to "/etc" (merged slashes), which is then refused; a NUL
+    # anywhere in a request is refused before routing (422, server/input_guard.py).
     response = shared_client.get(path, follow_redirects=True)
-    assert response.status_code in (400, 404)
+    assert response.status_code in ((422,) if "%00" in path else (400, 404))
     assert response.mimetype != "audio/wav"
     assert b"root:" not in response.data
 

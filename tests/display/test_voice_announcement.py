@@ -63,8 +63,33 @@ def test_to_dict_is_the_preview_payload_and_json_serialisable():
         ],
         "variant": "south",
         "repeat": 1,
+        "chime": "chime",
+        "pause": "pause",
+        "phrase": payload["clips"][1:],
+        "compact": {
+            "text": "Số hai mươi mốt, quầy mười hai",
+            "clips": [
+                "phrase/so",
+                "num/hai",
+                "num/muoi",
+                "num/mot_sac",
+                "phrase/quay",
+                "num/muoi_huyen",
+                "num/hai",
+            ],
+        },
     }
     assert json.loads(json.dumps(payload, ensure_ascii=False)) == payload
+
+
+def test_compact_form_names_the_ticket_and_counter_in_the_fewest_words():
+    ann = build_announcement("A1023", 3, repeat=2, counter_name="Hộ tịch")
+    assert ann.compact_text == "Số a một nghìn không trăm hai mươi ba, quầy ba"
+    assert ann.compact[0] == "phrase/so" and ann.compact[-2:] == ("phrase/quay", "num/ba")
+    assert "chime" not in ann.compact and "pause" not in ann.compact
+    # One saying of the full phrase: what the display repeats when the line is idle.
+    assert ann.clips == ("chime", *ann.phrase, "pause", *ann.phrase)
+    assert ann.all_clips == tuple(dict.fromkeys((*ann.clips, *ann.compact)))
 
 
 def test_text_never_contains_digits():
@@ -127,7 +152,7 @@ def test_template_punctuation_stays_in_text_but_not_in_clip_texts():
 def test_clip_texts_cover_every_clip_but_chime_and_pause():
     ann = build_announcement("A24", 1, variant="north")
     texts = dict(ann.clip_texts)
-    assert set(texts) == set(ann.clips) - {"chime", "pause"}
+    assert set(texts) == set(ann.all_clips) - {"chime", "pause"}
     assert texts["num/tu"] == "tư"
     assert texts["letter/a"] == "a"
     assert texts["phrase/den_quay_so"] == "đến quầy số"

@@ -151,7 +151,7 @@ def test_ensure_announcement_clips_synthesises_custom_template_phrases(tmp_path)
 @needs_espeak
 def test_ensure_announcement_clips_keeps_clips_made_with_another_voice(tmp_path):
     ann = build_announcement(3, 3, repeat=1)
-    build_clips(tmp_path, names=ann.clips, voice="vi-vn-x-south", speed=140)
+    build_clips(tmp_path, names=ann.all_clips, voice="vi-vn-x-south", speed=140)
     assert ensure_announcement_clips(ann, tmp_path).built == []
     clip_file(tmp_path, "num/ba").unlink()
     assert ensure_announcement_clips(ann, tmp_path).built == ["num/ba"]

@@ -72,7 +72,7 @@ class LiveServer:
                 "-m",
                 "gunicorn",
                 "--worker-class",
-                "gevent",
+                "server.gunicorn_worker.GeventWorker",
                 "--workers",
                 "1",
                 "--no-control-socket",
@@ -114,8 +114,11 @@ class LiveServer:
 
 
 @contextmanager
-def running_server(instance: Path) -> Iterator[LiveServer]:
-    """A fresh instance folder → demo centre on SQLite → gunicorn on a free loopback port."""
+def running_server(instance: Path, public_url: str | None = None) -> Iterator[LiveServer]:
+    """A fresh instance folder → demo centre on SQLite → gunicorn on a free loopback port.
+
+    `public_url`: the address printed in QR codes (default: the server's own loopback
+    address, which phones cannot reach, so tickets carry no QR code)."""
     instance.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = dict(
@@ -123,7 +126,7 @@ def running_server(instance: Path) -> Iterator[LiveServer]:
         TTHCC_INSTANCE_PATH=str(instance),
         TTHCC_DATABASE_URL=f"sqlite:///{instance / 'tthcc.sqlite3'}",
         TTHCC_SECRET_KEY="e2e-secret",
-        TTHCC_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        TTHCC_PUBLIC_URL=public_url or f"http://127.0.0.1:{port}",
         TTHCC_PORT=str(port),
     )
     subprocess.run(
@@ -147,19 +150,40 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         yield server
 
 
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run the README set-up (apt chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
-def artifacts() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
+def public_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A live server whose public URL phones can reach (a documentation address, not
+    loopback): tickets and the kiosk's fallback carry a QR code."""
+    with running_server(tmp_path / "public", public_url="http://192.0.2.10:8000") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def voice_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default clip set, made once with espeak-ng for every server of the session."""
+    from display.voice.clips import build_clips
+
+    folder = tmp_path_factory.mktemp("voice-cache")
+    build_clips(folder)
+    return folder
+
+
+class CspTolerantBrowser:
+    """The browser, with new contexts bypassing the pages' Content-Security-Policy unless a
+    test asks for it (`bypass_csp=False`): Playwright's `wait_for_function("…")` evaluates
+    its string with eval, which our CSP forbids. tests/e2e/test_csp.py runs the pages with
+    the policy on."""
+
+    def __init__(self, browser) -> None:
+        self._browser = browser
+
+    def new_context(self, **kwargs):
+        kwargs.setdefault("bypass_csp", True)
+        return self._browser.new_context(**kwargs)
+
+    def new_page(self, **kwargs):
+        kwargs.setdefault("bypass_csp", True)
+        return self._browser.new_page(**kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self._browser, name)

@@ -112,6 +112,7 @@ class Api:
 
     def __init__(self, server: LiveServer) -> None:
         self.url = server.url + "/api/v1"
+        self.server = server
         self.staff = server.token()
         self.supervisor = server.token("giamsat", "tthcc-giamsat")
 
@@ -135,7 +136,15 @@ class Api:
         return r.json()
 
     def issue(self, service_id: int = 1, **extra: Any) -> dict:
-        return self.post("/tickets", {"service_id": service_id, **extra})
+        """A ticket; naming a station, as the demo kiosk (its agent's token): only a kiosk
+        prints."""
+        token = None
+        if extra.get("station_id") is not None:
+            import tomllib
+
+            config = self.server.instance / "demo" / "kiosk-agent.toml"
+            token = tomllib.loads(config.read_text(encoding="utf-8"))["station_token"]
+        return self.post("/tickets", {"service_id": service_id, **extra}, token)
 
     def serve_and_finish(self, counter: int = 1) -> dict:
         self.issue()
@@ -210,7 +219,9 @@ def test_a_key_press_becomes_a_rating_against_the_ticket_staff_and_service(
                 1,
                 "Rất không hài lòng",
             )
-            assert rating["staff_id"] == api.staff_id()
+            assert "staff_id" not in rating  # on the air: the counter, not who was rated
+            stored = next(r for r in api.ratings() if r["id"] == rating["id"])
+            assert stored["staff_id"] == api.staff_id()  # followable by the supervisor
             assert rating["service_name"] == "Khai sinh, kết hôn, khai tử"
             assert recorded[0]["thank_you"] == "Cảm ơn quý khách đã đánh giá!"
 
@@ -391,9 +402,21 @@ def test_keypad_next_calls_a_ticket_and_the_board_shows_it_and_the_truth_after_r
         assert counter["current_ticket"]["id"] == ticket["id"]
 
         time.sleep(0.4)  # a second N within 0.3 s would be taken for a bounce
-        keypad.press("N")  # nobody waiting: the board says so, then shows the number again
-        assert leds.wait_for_text(1, "Het so", 10), leds.shown
+        keypad.press("N")  # only called, never started: not taken for served; the board asks
+        assert leds.wait_for_text(1, "Xong? F/X", 10), leds.shown
         assert leds.wait_for_text(1, ticket["number"], 10), leds.shown
+        assert api.get(f"/tickets/{ticket['id']}")["status"] == "called"
+        second = api.issue()
+        time.sleep(0.4)
+        keypad.press("R")  # recalled twice: called three times, the citizen is absent
+        time.sleep(0.4)
+        keypad.press("R")
+        wait_until(lambda: api.get(f"/tickets/{ticket['id']}")["call_count"] == 3)
+        time.sleep(0.4)
+        keypad.press("N")
+        assert leds.wait_for_text(1, second["number"], 10), leds.shown
+        assert api.get(f"/tickets/{ticket['id']}")["status"] == "no_show"
+        ticket = second
 
         # The agent is gone while counter 2 calls someone and counter 1 finishes.
         station_agent.stop(signal.SIGKILL)

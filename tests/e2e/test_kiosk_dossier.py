@@ -15,12 +15,13 @@ from playwright.sync_api import Browser, Page, expect
 PORTRAIT = {"width": 1080, "height": 1920}
 
 
-def kiosk_query(base_url: str) -> str:
-    """?centre=…&station=… of the kiosk linked from the home page."""
+def provisioned(page: Page, base_url: str) -> Page:
+    """Make the page's browser the demo kiosk, as the home page's kiosk link does."""
     html = requests.get(base_url + "/", timeout=5).text
-    match = re.search(r'href="/kiosk/(\?[^"]+)"', html)
+    match = re.search(r'href="(/kiosk/provision\?[^"]+)"', html)
     assert match, "the home page links no kiosk"
-    return match.group(1).replace("&amp;", "&")
+    page.goto(base_url + match.group(1).replace("&amp;", "&"))
+    return page
 
 
 def staff_headers(live_server) -> dict[str, str]:
@@ -69,7 +70,7 @@ def test_scan_shows_status_and_date_then_result_ready_gives_a_tk_ticket(
     base = live_server.url
     headers = staff_headers(live_server)
     dossier = receive_dossier(base, headers, "1.012783")
-    page.goto(base + "/kiosk/ho-so" + kiosk_query(base))
+    provisioned(page, base).goto(base + "/kiosk/ho-so")
     code_box = page.locator("#code")
     expect(code_box).to_be_focused()
 
@@ -80,7 +81,8 @@ def test_scan_shows_status_and_date_then_result_ready_gives_a_tk_ticket(
     expect(page.locator("#r-code")).to_have_text(dossier["code"])
     expect(page.locator("#r-due")).to_contain_text(dmy(dossier["due_date"]))
     expect(page.locator("#r-due")).to_contain_text("08 giờ 00 phút")
-    expect(page.locator("#r-applicant")).to_have_text("Hoàng V. N.")
+    # A code alone tells a status and dates, not who applied (docs/security.md)
+    expect(page.locator("#r-applicant")).to_have_text("")
     expect(page.locator("#btn-ticket")).to_be_hidden()
     assert "0987654321" not in page.content()
     page.screenshot(path=str(artifacts / "kiosk-dossier-received.png"))
@@ -102,8 +104,8 @@ def test_scan_shows_status_and_date_then_result_ready_gives_a_tk_ticket(
     expect(button).to_be_visible()
     before = waiting_for(base, "TK")
     button.tap()
-    expect(page.locator("#t-number")).to_have_text(re.compile(r"^9\d{3}$"))
-    expect(page.locator("#t-service")).to_have_text("Nhận kết quả hồ sơ")
+    expect(page.locator("#result-number")).to_have_text(re.compile(r"^9\d{3}$"))
+    expect(page.locator("#result-service")).to_have_text("Nhận kết quả hồ sơ")
     assert waiting_for(base, "TK") == before + 1
     page.screenshot(path=str(artifacts / "kiosk-dossier-result-ready.png"))
 
@@ -111,7 +113,7 @@ def test_scan_shows_status_and_date_then_result_ready_gives_a_tk_ticket(
 def test_typing_the_short_code_on_the_keypad_and_an_unknown_code(live_server, page):
     base = live_server.url
     dossier = receive_dossier(base, staff_headers(live_server), "2.000815")
-    page.goto(base + "/kiosk/ho-so" + kiosk_query(base))
+    provisioned(page, base).goto(base + "/kiosk/ho-so")
     for key in dossier["code"][-11:]:  # YYMMDD-NNNN
         page.locator(f'#keypad [data-key="{key}"]').tap()
     page.locator("#btn-lookup").tap()
@@ -122,12 +124,12 @@ def test_typing_the_short_code_on_the_keypad_and_an_unknown_code(live_server, pa
     page.keyboard.type("000.00.27.H04-991231-9999")
     page.keyboard.press("Enter")
     expect(page.locator("#error")).to_contain_text("Không tìm thấy hồ sơ")
-    expect(page.locator("#screen-result")).to_be_hidden()
+    expect(page.locator("#screen-dossier")).to_be_hidden()
 
 
 def test_procedure_lookup_search_without_diacritics_and_ticket_in_one_tap(live_server, page):
     base = live_server.url
-    page.goto(base + "/kiosk/thu-tuc" + kiosk_query(base))
+    provisioned(page, base).goto(base + "/kiosk/thu-tuc")
     expect(page.locator("#fields button").first).to_be_visible()
     page.locator("#q").fill("dang ky khai sinh")
     page.locator("#q").press("Enter")
@@ -138,5 +140,5 @@ def test_procedure_lookup_search_without_diacritics_and_ticket_in_one_tap(live_s
     expect(page.locator("#p-papers li").first).to_contain_text("Tờ khai đăng ký khai sinh")
     before = waiting_for(base, "HT1")
     page.locator("#btn-ticket").tap()
-    expect(page.locator("#t-number")).to_have_text(re.compile(r"^1\d{3}$"))
+    expect(page.locator("#result-number")).to_have_text(re.compile(r"^1\d{3}$"))
     assert waiting_for(base, "HT1") == before + 1

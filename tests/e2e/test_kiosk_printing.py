@@ -8,6 +8,7 @@ these tests fail with its log: they are never skipped.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import time
@@ -52,12 +53,9 @@ class Agent:
         )
 
 
-@pytest.fixture
-def agent(live_server) -> Iterator[Agent]:
-    """The demo kiosk station's agent, connected to the live server."""
-    config = live_server.instance / "demo" / "kiosk-agent.toml"
-    if not config.exists():
-        pytest.fail(f"`tthcc demo` wrote no agent config at {config}")
+@contextlib.contextmanager
+def running_agent(live_server, config: Path) -> Iterator[Agent]:
+    """`tthcc agent CONFIG` against the live server, connected; stopped on exit."""
     log = live_server.instance / "agent.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
@@ -78,6 +76,16 @@ def agent(live_server) -> Iterator[Agent]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def agent(live_server) -> Iterator[Agent]:
+    """The demo kiosk station's agent, connected to the live server."""
+    config = live_server.instance / "demo" / "kiosk-agent.toml"
+    if not config.exists():
+        pytest.fail(f"`tthcc demo` wrote no agent config at {config}")
+    with running_agent(live_server, config) as running:
+        yield running
 
 
 def printed_files(live_server, job_id: str) -> list[str]:
@@ -123,10 +131,12 @@ def test_printed_status_reaches_the_page_by_socket_alone_and_by_polling_alone(
 
     # Polling only: the Socket.IO client never loads.
     kiosk = open_kiosk(browser, live_server.url, LANDSCAPE, "print_timeout=30")
-    kiosk.page.route("**/socket.io.min.js", lambda route: route.abort())
+    kiosk.page.route("**/socket.io.esm.min.js", lambda route: route.abort())
     kiosk.page.reload()
     kiosk.wait_screen("fields")
-    assert kiosk.page.evaluate("typeof window.io") == "undefined"
+    kiosk.page.wait_for_function(
+        "window.tthccKiosk.hall && window.tthccKiosk.hall.status === 'unavailable'"
+    )
     issue_on_page(kiosk)
     expect(kiosk.page.locator("#print-ok")).to_be_visible(timeout=15_000)
 
@@ -141,5 +151,39 @@ def test_printer_out_of_paper_shows_the_number_and_qr_at_once(live_server, brows
     issued = issue_on_page(kiosk)
     expect(kiosk.page.locator("#print-fallback")).to_be_visible(timeout=15_000)
     assert time.monotonic() - started < 15  # the agent's "failed", not the 30 s timeout
-    assert_number_and_qr(kiosk, issued)
+    assert_number_and_qr(kiosk, issued, qr=False)  # a loopback public URL: no QR code
     assert printed_files(live_server, issued["print_job_id"]) == []
+
+
+@pytest.mark.browser
+def test_tap_to_paper_three_taps_and_the_time_from_the_last_tap(
+    live_server, browser, agent, artifacts
+):
+    """Taps from the start screen to a printed ticket, and the time from the last tap to
+    the printer's bytes on disk (the simulated printer writes them as it receives them);
+    kept in test-artifacts/kiosk-tap-to-paper.json."""
+    import json
+
+    kiosk = open_kiosk(browser, live_server.url, PORTRAIT, "print_timeout=30")
+    folder = live_server.instance / "printed"
+    before = set(folder.glob("*.bin")) if folder.exists() else set()
+    kiosk.tap_field("Hộ tịch")
+    kiosk.wait_screen("services")
+    kiosk.tap_locator(kiosk.page.locator(".k-service").first)
+    kiosk.wait_screen("confirm")
+    kiosk.wait_enabled(kiosk.page.locator("#btn-get"))
+    tapped = time.monotonic()
+    kiosk.page.locator("#btn-get").tap()
+    while time.monotonic() - tapped < 15:
+        new = set(folder.glob("*.bin")) - before if folder.exists() else set()
+        if new and next(iter(new)).stat().st_size > 100:
+            break
+        time.sleep(0.005)
+    paper_ms = (time.monotonic() - tapped) * 1000
+    assert new, "nothing was printed"
+    expect(kiosk.page.locator("#print-ok")).to_be_visible(timeout=15_000)
+    assert kiosk.taps() == 3
+    (artifacts / "kiosk-tap-to-paper.json").write_text(
+        json.dumps({"taps": kiosk.taps(), "last_tap_to_paper_ms": round(paper_ms)}, indent=2)
+    )
+    assert paper_ms < 5000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import re
 from pathlib import Path
 
@@ -16,47 +17,55 @@ KIOSK = Path(__file__).resolve().parents[2] / "kiosk"
 CODE = "vX_I6OL1HsL2auGE"  # the shape of secrets.token_urlsafe(12)
 
 
-def data_attributes(html: str) -> dict[str, str]:
-    tag = re.search(r'<div id="kiosk"(.*?)>', html, re.S)
-    assert tag, "no kiosk root element"
-    return dict(re.findall(r'data-([a-z-]+)="([^"]*)"', tag.group(1)))
+def page_config(html: str) -> dict:
+    """The kiosk page's JSON config block (read by kiosk/static/js/kiosk.js)."""
+    block = re.search(
+        r'<script id="kiosk-config" type="application/json">(.*?)</script>', html, re.S
+    )
+    assert block, "no kiosk config block"
+    return json.loads(block.group(1))
 
 
-def test_kiosk_page_binds_centre_station_and_default_timers(client):
+def test_kiosk_page_binds_centre_and_default_timers_but_no_station_from_the_url(client):
     r = client.get("/kiosk/?centre=3&station=7")
     assert r.status_code == 200
-    attrs = data_attributes(r.get_data(as_text=True))
-    assert attrs["centre-id"] == "3"
-    assert attrs["station-id"] == "7"
-    assert float(attrs["idle-result"]) == 20
-    assert float(attrs["idle-menu"]) == 60
-    assert float(attrs["print-timeout"]) == 8
-    assert attrs["qr-url"] == "/kiosk/qr/CODE.png"
+    config = page_config(r.get_data(as_text=True))
+    assert config["centre_id"] == 3
+    # A station comes only from a provisioned kiosk's credential (test_station_least_privilege)
+    assert config["station_id"] is None
+    assert config["idle_result"] == 20
+    assert config["idle_menu"] == 60
+    assert config["print_timeout"] == 8
+    assert config["qr_url"] == "/kiosk/qr/CODE.png"
+    assert config["home_url"] == "/kiosk/?centre=3"
 
 
 def test_kiosk_timers_take_query_overrides_within_bounds(client):
-    attrs = data_attributes(
+    config = page_config(
         client.get("/kiosk/?idle=2&idle_menu=3.5&print_timeout=1").get_data(as_text=True)
     )
-    assert (attrs["idle-result"], attrs["idle-menu"], attrs["print-timeout"]) == (
-        "2.0",
-        "3.5",
-        "1.0",
-    )
-    attrs = data_attributes(
+    assert (config["idle_result"], config["idle_menu"], config["print_timeout"]) == (2, 3.5, 1)
+    config = page_config(
         client.get("/kiosk/?idle=0&idle_menu=abc&print_timeout=99999").get_data(as_text=True)
     )
-    assert (attrs["idle-result"], attrs["idle-menu"], attrs["print-timeout"]) == (
-        "20.0",
-        "60.0",
-        "8.0",
-    )
+    assert (config["idle_result"], config["idle_menu"], config["print_timeout"]) == (20, 60, 8)
+
+
+def test_every_kiosk_page_has_its_config_and_no_inline_script(client, demo):
+    for path in ("/kiosk/", "/kiosk/thu-tuc", "/kiosk/ho-so", "/kiosk/phan-anh"):
+        html = client.get(path + "?centre=1&station=1&idle_menu=30").get_data(as_text=True)
+        assert page_config(html)["idle_menu"] == 30, path
+        assert 'id="idle"' in html, path  # the idle countdown
+        for script in re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S):
+            attrs, _body = script
+            assert "src=" in attrs or 'type="application/json"' in attrs, (path, attrs)
+        assert " style=" not in html, path
 
 
 def test_kiosk_page_without_centre_or_station_leaves_them_empty(client):
-    attrs = data_attributes(client.get("/kiosk/").get_data(as_text=True))
-    assert attrs["centre-id"] == ""
-    assert attrs["station-id"] == ""
+    config = page_config(client.get("/kiosk/").get_data(as_text=True))
+    assert config["centre_id"] is None
+    assert config["station_id"] is None
 
 
 def expected_qr(url: str) -> Image.Image:
@@ -92,7 +101,7 @@ def test_qr_route_needs_the_png_suffix(client):
 
 
 def test_kiosk_static_files_are_served(client):
-    for name in ("kiosk.js", "kiosk.css"):
+    for name in ("js/kiosk.js", "kiosk.css"):
         r = client.get(f"/kiosk/static/{name}")
         assert r.status_code == 200, name
         r.close()

@@ -65,3 +65,13 @@ def create_category(session, centre: Centre, code: str = "nguoi_cao_tuoi") -> Pr
     session.add(category)
     session.flush()
     return category
+
+
+def provision_kiosk(client, code: str | None = None):
+    """Make a Flask test client the demo kiosk's page (or the kiosk of `code`): what a
+    kiosk PC does once with an administrator's code. Returns the client."""
+    from server.demo import DEMO_KIOSK_CODE
+
+    response = client.get(f"/kiosk/provision?code={code or DEMO_KIOSK_CODE}")
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    return client

@@ -2,21 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-
-@pytest.fixture
-def admin(client, admin_token):
-    def call(method, path, **kw):
-        return client.open(
-            "/api/v1" + path,
-            method=method,
-            headers={"Authorization": f"Bearer {admin_token}"},
-            **kw,
-        )
-
-    return call
-
 
 def _audit(admin, entity=None):
     return admin("GET", "/admin/audit" + (f"?entity={entity}" if entity else "")).get_json()
@@ -71,7 +56,8 @@ def test_validation_errors_are_422_in_vietnamese(admin, demo):
     r = admin(
         "POST", "/admin/fields", json={"centre_id": demo.centre_id, "code": "HT", "name": "Trùng"}
     )
-    assert r.status_code == 422  # duplicate code in the centre
+    assert r.status_code == 409  # duplicate code in the centre, named
+    assert "code" in r.get_json()["message_en"] and "Mã «HT»" in r.get_json()["message"]
     assert admin("GET", "/admin/nothing").status_code == 404
 
 

@@ -9,10 +9,17 @@ def auth(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
-def issue(client, service_id=1, **extra):
-    response = client.post("/api/v1/tickets", json={"service_id": service_id, **extra})
+def issue(client, service_id=1, headers=None, **extra):
+    response = client.post(
+        "/api/v1/tickets", json={"service_id": service_id, **extra}, headers=headers
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
+
+
+def kiosk(demo) -> dict:
+    """The demo kiosk agent's credential: only a kiosk prints its tickets."""
+    return {"Authorization": f"Bearer {demo.kiosk_token}"}
 
 
 def test_services_list_waiting_counts_and_counters(client, demo):
@@ -27,13 +34,13 @@ def test_services_list_waiting_counts_and_counters(client, demo):
 
 
 def test_issue_ticket_returns_the_contract_fields(client, demo):
-    body = issue(client, 1, station_id=demo.kiosk_station_id)
+    body = issue(client, 1, kiosk(demo), station_id=demo.kiosk_station_id)
     for key in ("id", "number", "service_id", "status", "issued_at", "waiting_ahead"):
         assert key in body
     assert (body["number"], body["status"], body["waiting_ahead"]) == ("1001", "waiting", 0)
     assert body["print_status"] == "pending"
     assert issue(client, 1)["waiting_ahead"] == 1
-    fetched = client.get(f"/api/v1/tickets/{body['id']}").get_json()
+    fetched = client.get(f"/api/v1/tickets/{body['id']}", headers=kiosk(demo)).get_json()
     assert fetched["number"] == "1001"
     assert (
         client.get(f"/api/v1/tickets/public/{body['public_code']}").get_json()["id"] == body["id"]
@@ -58,7 +65,8 @@ def test_priority_ticket_takes_a_category_from_data(client, demo):
         ({"service_id": "một"}, 422, "service_id"),
         ({"service_id": 1, "priority_category": 999}, 422, "ưu tiên"),
         ({"service_id": 999}, 404, "dịch vụ"),
-        ({"service_id": 1, "station_id": 999}, 422, "thiết bị"),
+        # naming a station without a kiosk's credential (test_station_least_privilege.py)
+        ({"service_id": 1, "station_id": 999}, 403, "kích hoạt"),
     ],
 )
 def test_bad_ticket_requests_get_a_clear_4xx(client, demo, payload, status, needle):
@@ -214,7 +222,28 @@ def test_supervisor_calling_at_a_staff_counter_does_not_take_it(client, demo, st
     called = client.post("/api/v1/counters/1/call-next", headers=auth(supervisor)).get_json()
     assert called["staff_id"] == client.get("/api/v1/counters/1").get_json()["staff_id"]
     # The staff member keeps their counter and can go on calling.
-    assert client.post("/api/v1/counters/1/call-next", headers=auth(staff_token)).status_code == 200
+    body = {"resolve": "served", "current_ticket_id": called["id"]}
+    response = client.post("/api/v1/counters/1/call-next", json=body, headers=auth(staff_token))
+    assert response.status_code == 200, response.get_json()
+
+
+def test_the_question_about_a_citizen_only_called_names_the_ticket(client, demo, staff_token):
+    """The counter page asks about the ticket the server asks about, and answers with its id."""
+    issue(client, 1)
+    issue(client, 1)
+    called = client.post("/api/v1/counters/1/call-next", headers=auth(staff_token)).get_json()
+    client.post(f"/api/v1/tickets/{called['id']}/recall", headers=auth(staff_token))
+    r = client.post("/api/v1/counters/1/call-next", headers=auth(staff_token))
+    assert r.status_code == 409
+    body = r.get_json()
+    assert body["error"] == "current_not_started"
+    assert (body["current_ticket_id"], body["current_number"]) == (called["id"], called["number"])
+    assert (body["call_count"], body["max_calls"]) == (2, 3)
+    answer = {"resolve": "no_show", "current_ticket_id": body["current_ticket_id"]}
+    r = client.post("/api/v1/counters/1/call-next", json=answer, headers=auth(staff_token))
+    assert r.status_code == 200
+    shown = client.get(f"/api/v1/tickets/{called['id']}", headers=auth(staff_token))
+    assert shown.get_json()["status"] == "no_show"
 
 
 def test_staff_cannot_hold_two_counters(client, demo, staff_token):
@@ -284,8 +313,12 @@ def test_todays_tickets_can_be_listed_by_status(client, demo, staff_token):
 
 
 def test_a_retried_ticket_request_returns_the_same_ticket(client, demo):
-    first = issue(client, 1, station_id=demo.kiosk_station_id, request_id="kiosk1-0001-abcd")
-    again = issue(client, 1, station_id=demo.kiosk_station_id, request_id="kiosk1-0001-abcd")
+    first = issue(
+        client, 1, kiosk(demo), station_id=demo.kiosk_station_id, request_id="kiosk1-0001-abcd"
+    )
+    again = issue(
+        client, 1, kiosk(demo), station_id=demo.kiosk_station_id, request_id="kiosk1-0001-abcd"
+    )
     assert again["id"] == first["id"] and again["number"] == first["number"]
     assert again["print_job_id"] == first["print_job_id"]
     assert issue(client, 1, request_id="kiosk1-0002-abcd")["number"] == "1002"

@@ -42,7 +42,7 @@ def test_every_contract_command_exists(env):
     for command in ("run", "db", "demo", "user", "agent", "sim", "station", "voice"):
         assert f"  {command} " in out, command
     sim = tthcc(env, "sim", "--help").stdout
-    for device in ("printer", "ratingpad", "keypad", "ledboard"):
+    for device in ("printer", "ratingpad", "keypad", "ledboard", "scanner"):
         assert f"  {device} " in sim, device
     run = tthcc(env, "run", "--help").stdout
     assert "--host" in run and "--port" in run
@@ -53,6 +53,8 @@ def test_db_upgrade_demo_and_user_add(env):
     first = tthcc(env, "demo").stdout
     second = tthcc(env, "demo").stdout
     assert first.startswith("created") and second.startswith("already present")
+    purged = tthcc(env, "privacy", "purge").stdout  # the hourly retention job
+    assert purged.startswith("ID-card scans: 0 pending deleted, 0 cleared")
     agent_config = Path(env["TTHCC_INSTANCE_PATH"]) / "demo" / "kiosk-agent.toml"
     token_before = agent_config.read_text()
     assert "station_token" in token_before

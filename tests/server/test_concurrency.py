@@ -13,8 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from server.domain.errors import NoTicketWaiting
+from server.domain.lifecycle import Resolution
 from server.models import Ticket, TicketEvent
-from server.services import tickets as ops
+from server.services import issuing
+from server.services import lifecycle as ops
 from tests.server.factories import create_category, create_centre, create_counter, create_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +37,7 @@ def test_parallel_call_next_never_hands_out_a_ticket_twice(database):
         a_id, b_id, cat_id = a.id, b.id, cat.id
     for i in range(TICKETS):
         with database.transaction() as s:
-            ops.issue_ticket(
+            issuing.issue_ticket(
                 s,
                 service_id=a_id if i % 3 else b_id,
                 priority_category_id=cat_id if i % 7 == 0 else None,
@@ -55,7 +57,10 @@ def test_parallel_call_next_never_hands_out_a_ticket_twice(database):
             try:
                 with database.transaction() as s:
                     ticket = ops.call_next(
-                        s, counter_id=counter_id, now=T0 + timedelta(minutes=10, milliseconds=step)
+                        s,
+                        counter_id=counter_id,
+                        now=T0 + timedelta(minutes=10, milliseconds=step),
+                        resolve=Resolution.SERVED,
                     )
                     ticket_id = ticket.id
             except NoTicketWaiting:
@@ -91,7 +96,7 @@ ISSUER = """
 import sys
 from datetime import UTC, datetime
 from server.db import Database
-from server.services.tickets import issue_ticket
+from server.services.issuing import issue_ticket
 db = Database(sys.argv[1])
 for i in range(int(sys.argv[3])):
     with db.transaction() as s:
@@ -124,7 +129,7 @@ def test_numbers_stay_unique_with_several_processes(database, database_url):
 
 
 @pytest.mark.parametrize("runs", [3])
-def test_startup_and_demo_are_idempotent_and_safe_concurrently(database_url, runs):
+def test_startup_and_demo_are_idempotent_and_safe_concurrently(empty_database_url, runs):
     """Several processes migrate a brand-new database and load the demo at the same time."""
     env_code = (
         "import sys\nfrom server.db import Database\nfrom server.migrate import upgrade\n"
@@ -134,7 +139,7 @@ def test_startup_and_demo_are_idempotent_and_safe_concurrently(database_url, run
     )
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", env_code, database_url], cwd=ROOT, stderr=subprocess.PIPE
+            [sys.executable, "-c", env_code, empty_database_url], cwd=ROOT, stderr=subprocess.PIPE
         )
         for _ in range(runs)
     ]
@@ -144,7 +149,7 @@ def test_startup_and_demo_are_idempotent_and_safe_concurrently(database_url, run
     from server.db import Database
     from server.models import Centre, Counter, Service, User
 
-    database = Database(database_url)
+    database = Database(empty_database_url)
     with database.transaction() as s:
         assert s.execute(select(func.count()).select_from(Centre)).scalar_one() == 1
         assert s.execute(select(func.count()).select_from(Service)).scalar_one() >= 8

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from server.domain.actors import Actor
 from server.domain.dossiers import (
     DossierAction,
     DossierStatus,
@@ -20,10 +21,10 @@ from server.domain.dossiers import (
     next_status,
 )
 from server.domain.errors import IllegalTransition
-from server.models import Procedure, User
+from server.models import Procedure, Service, User
 from server.services import dossiers as ops
 from server.services.dossiers import Handler
-from server.services.tickets import Actor
+from tests.kiosk.test_kiosk_routes import page_config
 
 CODE = re.compile(r"^000\.00\.27\.H04-(\d{6})-(\d{4})$")
 S, A = DossierStatus, DossierAction
@@ -199,6 +200,38 @@ def test_api_receives_and_requires_staff(client, demo, staff_token):
     assert blank.status_code == 422
 
 
+def test_a_dossier_names_only_a_ticket_of_its_own_centre(client, database, demo, staff_token):
+    """Found in review: POST /dossiers took any ticket id, so staff of one centre could link
+    (and clear the ID-card pre-fill of) another centre's citizen."""
+    from server.services.issuing import issue_ticket
+    from tests.server.factories import create_centre, create_service
+
+    with database.transaction() as session:
+        other = create_centre(session, name="Trung tâm khác")
+        theirs = issue_ticket(
+            session, service_id=create_service(session, other).id, now=datetime.now(UTC)
+        ).ticket.id
+        centre_id = session.execute(
+            select(User.centre_id).where(User.username == "canbo1")
+        ).scalar_one()
+        service_id = (
+            session.execute(select(Service.id).where(Service.centre_id == centre_id))
+            .scalars()
+            .first()
+        )
+        ours = issue_ticket(session, service_id=service_id, now=datetime.now(UTC)).ticket.id
+    pid = client.get("/api/v1/procedures?q=1.001193").get_json()[0]["id"]
+    body = {"procedure_id": pid, "applicant_name": "Phạm Thị Dung"}
+    headers = {"Authorization": f"Bearer {staff_token}"}
+    refused = client.post("/api/v1/dossiers", json={**body, "ticket_id": theirs}, headers=headers)
+    assert refused.status_code == 422, refused.get_json()
+    assert "không thuộc trung tâm này" in refused.get_json()["message"]
+    missing = client.post("/api/v1/dossiers", json={**body, "ticket_id": 10**6}, headers=headers)
+    assert missing.status_code == 422
+    accepted = client.post("/api/v1/dossiers", json={**body, "ticket_id": ours}, headers=headers)
+    assert accepted.status_code == 201, accepted.get_json()
+
+
 # --- hand-offs, lateness ------------------------------------------------------------------
 
 
@@ -336,7 +369,9 @@ def test_public_lookup_hides_personal_data_and_offers_the_result_ticket(
         database, handler, "1.001193", local(2026, 11, 25, 9), applicant_phone="0912345678"
     )
     for typed in (code, code.lower(), f"  {code} ", f"http://tthcc.local/ho-so/{code}", code[-11:]):
-        r = client.get("/api/v1/dossiers/lookup", query_string={"code": typed})
+        r = client.get(
+            "/api/v1/dossiers/lookup", query_string={"code": typed, "phone_last4": "5678"}
+        )
         assert r.status_code == 200, typed
     body = r.get_json()
     assert body["applicant"] == "Nguyễn V. A."
@@ -356,6 +391,11 @@ def test_public_lookup_hides_personal_data_and_offers_the_result_ticket(
     assert missing.status_code == 404 and "Không tìm thấy hồ sơ" in missing.get_json()["message"]
 
 
-def test_kiosk_lookup_page_renders(client):
+def test_kiosk_lookup_page_renders(client, demo):
+    from tests.server.factories import provision_kiosk
+
     html = client.get("/kiosk/ho-so?centre=1&station=2").get_data(as_text=True)
-    assert "Tra cứu hồ sơ" in html and 'data-station-id="2"' in html and 'id="code"' in html
+    assert "Tra cứu hồ sơ" in html and 'id="code"' in html
+    assert page_config(html)["station_id"] is None  # not from the URL
+    html = provision_kiosk(client).get("/kiosk/ho-so?station=2").get_data(as_text=True)
+    assert page_config(html)["station_id"] == demo.kiosk_station_id  # its credential's

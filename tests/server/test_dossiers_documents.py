@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from server.domain.actors import Actor
 from server.models import Procedure, User
 from server.services import dossier_documents as documents
 from server.services import dossiers as ops
 from server.services.dossiers import Handler
-from server.services.tickets import Actor
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 LAND = "Cấp đổi Giấy chứng nhận quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất"

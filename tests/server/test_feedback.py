@@ -211,7 +211,8 @@ def test_due_days_are_configurable_per_centre(client, database, demo):
 
 def test_lowest_rating_opens_a_linked_case_once(client, database, demo, now):
     from server.services.feedback import open_case_for_low_rating
-    from server.services.tickets import call_next, issue_ticket
+    from server.services.issuing import issue_ticket
+    from server.services.lifecycle import call_next
 
     with database.transaction() as session:
         from server.models import Counter, Service

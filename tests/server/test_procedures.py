@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from server.domain.textfold import fold, search_terms
+from tests.kiosk.test_kiosk_routes import page_config
 
 
 @pytest.mark.parametrize(
@@ -175,8 +176,14 @@ def test_public_page_lists_searches_and_shows_a_procedure(client, demo):
     assert client.get("/thu-tuc/99999").status_code == 404
 
 
-def test_kiosk_procedure_page_is_bound_to_centre_and_station(client):
+def test_kiosk_procedure_page_is_bound_to_centre_and_station(client, demo):
+    from tests.server.factories import provision_kiosk
+
     html = client.get("/kiosk/thu-tuc?centre=3&station=7").get_data(as_text=True)
-    assert 'data-centre-id="3"' in html and 'data-station-id="7"' in html
+    config = page_config(html)
+    assert (config["centre_id"], config["station_id"]) == (3, None)  # no station from the URL
     assert "Tra cứu thủ tục" in html
-    assert "/kiosk/?centre=3&amp;station=7" in html
+    assert "/kiosk/?centre=3" in html
+    html = provision_kiosk(client).get("/kiosk/thu-tuc?station=7").get_data(as_text=True)
+    config = page_config(html)
+    assert (config["centre_id"], config["station_id"]) == (demo.centre_id, demo.kiosk_station_id)

@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from server.domain.actors import Actor
+from server.domain.lifecycle import Resolution
 from server.models import Centre, Feedback, Rating, User
-from server.services import tickets as ops
+from server.services import issuing
+from server.services import lifecycle as ops
 from server.services.ratings import record_rating
-from server.services.tickets import Actor
 
 T0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội, a Wednesday
 
@@ -40,9 +42,12 @@ def serve(database, *, counter_id: int = 1, service_id: int = 1, called: float, 
     """Issue a ticket, call it at the counter (as canbo1) and maybe finish it; its id."""
     actor = staff(database)
     with database.transaction() as s:
-        ops.issue_ticket(s, service_id=service_id, now=at(called - 60))
+        issuing.issue_ticket(s, service_id=service_id, now=at(called - 60))
     with database.transaction() as s:
-        ticket = ops.call_next(s, counter_id=counter_id, now=at(called), actor=actor)
+        # Next: the citizen still at the counter (if any) was served.
+        ticket = ops.call_next(
+            s, counter_id=counter_id, now=at(called), actor=actor, resolve=Resolution.SERVED
+        )
         ticket_id = ticket.id
     if finished is not None:
         with database.transaction() as s:
@@ -190,7 +195,7 @@ def test_a_lowest_rating_opens_a_follow_up_case(database, demo):
 
 
 def test_invalid_ratings_are_refused(database, demo):
-    from server.services.tickets import InvalidRequest
+    from server.domain.errors import InvalidRequest
 
     for kwargs in (
         {"level": 6},
@@ -337,7 +342,9 @@ def supervisor_token(client) -> str:
 
 def test_stations_show_device_faults_and_failed_prints_until_reprinted(app, client, demo):
     ticket = client.post(
-        "/api/v1/tickets", json={"service_id": 1, "station_id": demo.kiosk_station_id}
+        "/api/v1/tickets",
+        json={"service_id": 1, "station_id": demo.kiosk_station_id},
+        headers={"Authorization": f"Bearer {demo.kiosk_token}"},
     ).get_json()
     agent = app.extensions["socketio"].test_client(
         app, namespace="/station", auth={"token": demo.kiosk_token}
@@ -387,7 +394,32 @@ def test_supervisor_device_page_offers_a_login_and_loads_its_script(client, demo
     page = client.get("/supervisor/devices")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert 'id="login"' in html and "supervisor-devices.js" in html
+    assert 'id="login"' in html and "js/staff/devices.js" in html
     assert f'data-centre-id="{demo.centre_id}"' in html
     assert client.get("/supervisor/devices?centre=999").status_code == 404
-    assert client.get("/assets/js/supervisor-devices.js").status_code == 200
+    assert client.get("/assets/js/staff/devices.js").status_code == 200
+
+
+def test_a_late_press_rates_who_was_at_the_counter_even_after_a_transfer(database, demo):
+    """Pressed while A was being served; A was transferred to another service before the
+    press arrived. The trail, not A's row (no counter, another service now), decides."""
+    actor = staff(database)
+    a = serve(database, called=0)
+    with database.transaction() as s:
+        ops.start(s, ticket_id=a, now=at(30), actor=actor)
+    with database.transaction() as s:
+        ops.transfer(s, ticket_id=a, service_id=3, now=at(100), actor=actor)
+    _, rating = press(database, 4, 60)
+    assert (rating["ticket_id"], rating["service_id"]) == (a, 1)
+    assert rating["staff_id"] == actor.staff_id
+
+
+def test_a_late_press_rates_the_recalled_citizen_from_the_first_call(database, demo):
+    """A recall moves the ticket's called_at; a press between the call and the recall,
+    delivered after it, still rates that citizen."""
+    actor = staff(database)
+    a = serve(database, called=0)
+    with database.transaction() as s:
+        ops.recall(s, ticket_id=a, now=at(90), actor=actor)
+    _, rating = press(database, 5, 45)
+    assert rating["ticket_id"] == a

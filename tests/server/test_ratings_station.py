@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_socketio import SocketIOTestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from server.models import Centre, Rating, Station
+from server.models import Centre, Rating, Station, Ticket, TicketEvent, User
 from server.services.auth import issue_station_token
 
 NS = "/station"
@@ -54,7 +54,7 @@ def submission(**overrides) -> dict:
         "level": 5,
         "scale": 5,
         "pressed_at": now.isoformat(),
-        "sent_at": now.isoformat(),
+        "clock_offset": 0.0,
         **overrides,
     }
 
@@ -96,7 +96,8 @@ def test_a_rating_is_stored_once_and_the_hall_thanks_the_citizen(
     assert len(recorded) == 1
     rating = recorded[0]["rating"]
     assert (rating["ticket_id"], rating["counter_id"], rating["level"]) == (ticket["id"], 1, 1)
-    assert rating["staff_id"] is not None and rating["label"] == "Rất không hài lòng"
+    assert rating["label"] == "Rất không hài lòng"
+    assert "staff_id" not in rating  # the lobby learns the counter, not who was rated
     assert recorded[0]["thank_you"] == "Cảm ơn quý khách đã đánh giá!"
     with database.transaction() as s:
         assert s.execute(select(func.count()).select_from(Rating)).scalar_one() == 1
@@ -117,6 +118,7 @@ def test_a_rating_is_stored_once_and_the_hall_thanks_the_citizen(
         ({"scale": 6}, "scale"),
         ({"counter_id": 999}, "counter 999"),
         ({"criterion": "Thái độ"}, "criterion"),
+        ({"clock_offset": "5 phút"}, "clock_offset"),
     ],
 )
 def test_bad_submissions_are_refused_for_good(app, demo, counters_token, overrides, needle):
@@ -137,18 +139,132 @@ def test_a_counter_of_another_centre_is_refused(app, database, demo, counters_to
     assert ack["ok"] is False and "centre" in ack["message"]
 
 
-def test_sent_at_corrects_a_station_clock_that_runs_late(app, database, demo, counters_token):
-    agent = connect(app, counters_token)
-    now = datetime.now(UTC)
-    station_clock = now - timedelta(hours=2)  # the PC's clock is two hours behind
-    item = submission(
-        pressed_at=(station_clock - timedelta(seconds=30)).isoformat(),
-        sent_at=station_clock.isoformat(),
+def login(client, username: str) -> str:
+    response = client.post(
+        "/api/v1/auth/token", json={"username": username, "password": "tthcc-canbo"}
     )
-    assert agent.emit("rating.submit", item, namespace=NS, callback=True)["ok"] is True
+    return response.get_json()["token"]
+
+
+def staff_id(database, username: str) -> int:
     with database.transaction() as s:
-        pressed = s.execute(select(Rating.pressed_at)).scalar_one()
-    assert abs((pressed - (now - timedelta(seconds=30))).total_seconds()) < 5
+        return s.execute(select(User.id).where(User.username == username)).scalar_one()
+
+
+def test_a_press_delivered_15_s_late_rates_the_citizen_who_pressed_it(
+    app, database, demo, client, counters_token, staff_token
+):
+    # Citizen A (Hộ tịch 1, canbo1) is served at counter 1 and presses the pad on the way
+    # out; the link stalls; canbo2 takes the counter over and calls B (Hộ tịch 2). The
+    # press reaches the server 15 s after it was pressed.
+    a = client.post("/api/v1/tickets", json={"service_id": 1}).get_json()
+    b = client.post("/api/v1/tickets", json={"service_id": 2}).get_json()
+    assert client.post("/api/v1/counters/1/call-next", headers=auth(staff_token)).status_code == 200
+    client.post(f"/api/v1/tickets/{a['id']}/finish", headers=auth(staff_token))
+    client.post("/api/v1/counters/1/status", json={"status": "closed"}, headers=auth(staff_token))
+    other = login(client, "canbo2")
+    client.post("/api/v1/counters/1/status", json={"status": "open"}, headers=auth(other))
+    called = client.post("/api/v1/counters/1/call-next", headers=auth(other)).get_json()
+    assert called["id"] == b["id"]
+    now = datetime.now(UTC)
+    with database.transaction() as s:  # the same story, spread over the last 40 s
+        for ticket_id, kind, column, seconds in (
+            (a["id"], "call", "called_at", 40),
+            (a["id"], "finish", "finished_at", 20),
+            (b["id"], "call", "called_at", 10),
+        ):
+            at = now - timedelta(seconds=seconds)
+            s.execute(update(Ticket).where(Ticket.id == ticket_id).values({column: at}))
+            s.execute(
+                update(TicketEvent)
+                .where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind == kind)
+                .values(at=at)
+            )
+    pressed_at = now - timedelta(seconds=15)
+    agent = connect(app, counters_token)
+    # `sent_at` as an older agent sent it, just before the link stalled: ignored.
+    item = submission(
+        raw_key="2", level=2, pressed_at=pressed_at.isoformat(), sent_at=pressed_at.isoformat()
+    )
+    ack = agent.emit("rating.submit", item, namespace=NS, callback=True)
+    assert (ack["ok"], ack["ticket_number"]) == (True, a["number"])
+    canbo1 = staff_id(database, "canbo1")
+    with database.transaction() as s:
+        rating = s.execute(select(Rating)).scalar_one()
+        assert (rating.ticket_id, rating.service_id) == (a["id"], 1)
+        assert rating.staff_id == canbo1
+        assert rating.pressed_at == pressed_at
+        assert rating.received_at - rating.pressed_at >= timedelta(seconds=15)
+
+
+def test_a_press_on_no_ticket_goes_to_the_staff_at_the_counter_when_it_was_pressed(
+    app, database, demo, client, counters_token, staff_token
+):
+    import time
+
+    client.post("/api/v1/counters/1/status", json={"status": "open"}, headers=auth(staff_token))
+    time.sleep(0.2)
+    pressed_at = datetime.now(UTC)  # nobody at the counter: an unattached counter rating
+    time.sleep(0.2)
+    client.post("/api/v1/counters/1/status", json={"status": "closed"}, headers=auth(staff_token))
+    other = login(client, "canbo2")
+    client.post("/api/v1/counters/1/status", json={"status": "open"}, headers=auth(other))
+    agent = connect(app, counters_token)
+    item = submission(pressed_at=pressed_at.isoformat())
+    assert agent.emit("rating.submit", item, namespace=NS, callback=True)["ok"] is True
+    canbo1 = staff_id(database, "canbo1")
+    with database.transaction() as s:
+        rating = s.execute(select(Rating)).scalar_one()
+        assert rating.ticket_id is None
+        assert rating.staff_id == canbo1
+
+
+def test_the_heartbeat_answers_with_the_servers_clock(app, demo, counters_token):
+    agent = connect(app, counters_token)
+    before = datetime.now(UTC).timestamp()
+    ack = agent.emit(
+        "station.heartbeat",
+        {"clock_offset": 300.0, "round_trip": 0.002},
+        namespace=NS,
+        callback=True,
+    )
+    after = datetime.now(UTC).timestamp()
+    assert ack["ok"] is True and before <= ack["server_time"] <= after
+
+
+def test_a_keypad_key_delivered_late_is_refused_and_the_board_says_press_again(
+    app, client, demo, counters_token, staff_token
+):
+    client.post("/api/v1/counters/1/status", json={"status": "open"}, headers=auth(staff_token))
+    waiting = client.post("/api/v1/tickets", json={"service_id": 1}).get_json()
+    agent = connect(app, counters_token)
+    late = datetime.now(UTC) - timedelta(seconds=15)
+    command = {"counter_id": 1, "operation": "next", "clock_offset": -42.5}
+    ack = agent.emit(
+        "counter.command", {**command, "pressed_at": late.isoformat()}, namespace=NS, callback=True
+    )
+    assert (ack["ok"], ack["error"], ack["board_text"]) == (False, "stale_command", "Bấm lại")
+    assert "trễ 15 giây" in ack["message"] and "bấm lại" in ack["message"]
+    assert "15 s" in ack["message_en"]
+    shown = client.get(f"/api/v1/tickets/{waiting['id']}", headers=auth(staff_token))
+    assert shown.get_json()["status"] == "waiting"
+    assert received(agent, "counter.result")[-1]["error"] == "stale_command"
+
+    # Pressed a moment ago: carried out. With no clock measured yet the server cannot tell
+    # how late a key is, and carries it out too.
+    fresh = datetime.now(UTC) - timedelta(seconds=1)
+    ack = agent.emit(
+        "counter.command", {**command, "pressed_at": fresh.isoformat()}, namespace=NS, callback=True
+    )
+    assert ack["ok"] is True and ack["ticket"]["id"] == waiting["id"]
+    unmeasured = {**command, "operation": "recall", "clock_offset": None}
+    ack = agent.emit(
+        "counter.command",
+        {**unmeasured, "pressed_at": late.isoformat()},
+        namespace=NS,
+        callback=True,
+    )
+    assert ack["ok"] is True
 
 
 def test_keypad_next_calls_a_ticket_and_every_station_sees_the_counter(
@@ -169,7 +285,8 @@ def test_keypad_next_calls_a_ticket_and_every_station_sees_the_counter(
         updates = received(station, "counter.updated")
         assert updates[-1]["counter"]["id"] == 1
         assert updates[-1]["counter"]["current_ticket"]["number"] == "1001"
-    ticket = client.get(f"/api/v1/tickets/{ack['ticket']['id']}").get_json()
+    ticket = client.get(f"/api/v1/tickets/{ack['ticket']['id']}", headers=auth(staff_token))
+    ticket = ticket.get_json()
     assert ticket["status"] == "called" and ticket["counter_number"] == 1
     # Called for the staff member holding the counter: the rating will credit them.
     assert client.get("/api/v1/counters/1").get_json()["staff_id"] is not None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_socketio import SocketIOTestClient
 
+from tests.server.factories import provision_kiosk
+
 
 def sio(app, namespace, **kw) -> SocketIOTestClient:
     return app.extensions["socketio"].test_client(app, namespace=namespace, **kw)
@@ -22,6 +24,7 @@ def test_hall_client_gets_a_snapshot_then_changes(app, client, demo):
     snap = received[0]["args"][0]
     assert snap["centre"]["subtitle"] == "PHƯỜNG KINH BẮC"
     assert len(snap["counters"]) >= 6 and snap["latest_call"] is None
+    assert snap["centre"]["max_calls"] == 3  # the counter page says when Next marks absent
 
     client.post("/api/v1/tickets", json={"service_id": 1})
     received = hall.get_received("/hall")
@@ -57,7 +60,7 @@ def test_station_with_unknown_token_is_refused(app, demo):
 
 
 def test_print_job_is_delivered_acknowledged_and_reported_to_the_kiosk(app, client, demo):
-    kiosk_page = sio(app, "/hall")
+    kiosk_page = sio(app, "/hall", flask_test_client=provision_kiosk(client))
     kiosk_page.emit(
         "subscribe",
         {"centre_id": demo.centre_id, "station_id": demo.kiosk_station_id},
@@ -65,9 +68,11 @@ def test_print_job_is_delivered_acknowledged_and_reported_to_the_kiosk(app, clie
     )
     kiosk_page.get_received("/hall")
     # A ticket issued while the agent is away is delivered when it connects.
-    ticket = client.post(
-        "/api/v1/tickets", json={"service_id": 1, "station_id": demo.kiosk_station_id}
-    ).get_json()
+    ticket = (
+        provision_kiosk(client)
+        .post("/api/v1/tickets", json={"service_id": 1, "station_id": demo.kiosk_station_id})
+        .get_json()
+    )
     agent = sio(app, "/station", auth={"token": demo.kiosk_token})
     assert agent.is_connected("/station")
     jobs = [r for r in agent.get_received("/station") if r["name"] == "print.job"]
@@ -77,7 +82,7 @@ def test_print_job_is_delivered_acknowledged_and_reported_to_the_kiosk(app, clie
     assert job["ticket"]["number"] == "1001"
     assert job["ticket"]["centre_name"] == "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG"
     assert job["ticket"]["counters"] == ["Quầy 1", "Quầy 2"]
-    assert job["ticket"]["qr_url"].endswith(f"/t/{ticket['public_code']}")
+    assert job["ticket"]["qr_url"] is None  # a loopback public URL: no QR code
 
     ack = agent.emit(
         "print.ack",
@@ -96,9 +101,11 @@ def test_print_job_is_delivered_acknowledged_and_reported_to_the_kiosk(app, clie
 
 
 def test_paper_out_is_reported_as_failed_and_the_ticket_survives(app, client, demo):
-    ticket = client.post(
-        "/api/v1/tickets", json={"service_id": 1, "station_id": demo.kiosk_station_id}
-    ).get_json()
+    ticket = (
+        provision_kiosk(client)
+        .post("/api/v1/tickets", json={"service_id": 1, "station_id": demo.kiosk_station_id})
+        .get_json()
+    )
     agent = sio(app, "/station", auth={"token": demo.kiosk_token})
     job = next(r for r in agent.get_received("/station") if r["name"] == "print.job")["args"][0]
     agent.emit(
@@ -133,9 +140,11 @@ def test_print_jobs_older_than_a_minute_are_not_printed_late(app, client, demo, 
 
     from server.models import PrintJob
 
-    ticket = client.post(
-        "/api/v1/tickets", json={"service_id": 1, "station_id": demo.kiosk_station_id}
-    ).get_json()
+    ticket = (
+        provision_kiosk(client)
+        .post("/api/v1/tickets", json={"service_id": 1, "station_id": demo.kiosk_station_id})
+        .get_json()
+    )
     with database.transaction() as s:
         job = s.query(PrintJob).one()
         job.created_at = job.created_at - timedelta(minutes=5)
@@ -150,7 +159,7 @@ def test_a_change_committed_while_the_snapshot_is_built_still_reaches_the_page(
 ):
     import server.realtime as realtime
     from server.domain.clock import utcnow
-    from server.services.tickets import issue_ticket
+    from server.services.issuing import issue_ticket
 
     real_snapshot = realtime.snapshot
 
@@ -172,3 +181,19 @@ def test_a_failed_subscribe_leaves_no_room_joined(app, client, demo):
     )
     client.post("/api/v1/tickets", json={"service_id": 1})
     assert hall.get_received("/hall") == []
+
+
+def test_the_centre_room_never_carries_a_tickets_public_code(app, client, demo, staff_token):
+    """The public code is the key of a citizen's /t/ page; the centre's room is open to
+    any phone on the hall's Wi-Fi."""
+    hall = sio(app, "/hall")
+    hall.emit("subscribe", {"centre_id": demo.centre_id}, namespace="/hall")
+    hall.get_received("/hall")
+    issued = client.post("/api/v1/tickets", json={"service_id": 1}).get_json()
+    assert issued["public_code"]  # the citizen's own answer has it
+    client.post("/api/v1/counters/1/call-next", headers={"Authorization": f"Bearer {staff_token}"})
+    sent = [r for r in hall.get_received("/hall") if r["name"].startswith("ticket.")]
+    assert [r["name"] for r in sent] == ["ticket.issued", "ticket.called"]
+    for r in sent:
+        assert "public_code" not in r["args"][0]["ticket"]
+        assert issued["public_code"] not in repr(r["args"])

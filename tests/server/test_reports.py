@@ -144,7 +144,7 @@ def test_periods(kind, anchor, start, end, label):
 
 
 def test_range_must_be_ordered_and_bounded():
-    from server.services.tickets import InvalidRequest
+    from server.domain.errors import InvalidRequest
 
     assert period_for("range", date(2026, 1, 1), date(2026, 1, 31)).days == 31
     with pytest.raises(InvalidRequest):

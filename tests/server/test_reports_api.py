@@ -64,7 +64,16 @@ def test_csv_export_reads_back_with_vietnamese_headers(client, day, auth):
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0][0].startswith("Báo cáo – Ngày 25/11/2026")
     header = rows[1]
-    assert header[:5] == ["Dịch vụ", "Số phiếu cấp", "Đã phục vụ", "Vắng mặt", "Chuyển dịch vụ"]
+    assert header[:8] == [
+        "Dịch vụ",
+        "Số phiếu cấp",
+        "Đã phục vụ",
+        "Hẹn bổ sung hồ sơ",
+        "Hướng dẫn sang nơi khác",
+        "Công dân đã về",
+        "Vắng mặt",
+        "Chuyển dịch vụ",
+    ]
     by_name = {row[0]: dict(zip(header, row, strict=True)) for row in rows[2:]}
     assert by_name["Dịch vụ A"]["Đã phục vụ"] == "3"
     assert by_name["Dịch vụ A"]["Thời gian chờ trung vị (phút)"] == "5.5"  # 330 s

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from server.models import Agency, Rating, Ticket
-from server.services import tickets as ops
+from server.services import issuing
+from server.services import lifecycle as ops
 from server.services.auth import create_user
-from server.services.counters import set_counter_status
+from server.services.lifecycle import set_counter_status
 from tests.server.factories import create_centre, create_counter, create_service
 
 DAY = date(2026, 11, 25)
@@ -91,12 +92,12 @@ def build_day(session) -> Scenario:
     set_counter_status(session, c1, "open", now=local("08:55"), staff_id=huong.id)
     set_counter_status(session, c2, "open", now=local("09:00"), staff_id=minh.id)
     t = {}
-    t["A1"] = ops.issue_ticket(session, service_id=a.id, now=local("09:00")).ticket.id
-    t["A2"] = ops.issue_ticket(session, service_id=a.id, now=local("09:01")).ticket.id
+    t["A1"] = issuing.issue_ticket(session, service_id=a.id, now=local("09:00")).ticket.id
+    t["A2"] = issuing.issue_ticket(session, service_id=a.id, now=local("09:01")).ticket.id
     ops.call_next(session, counter_id=c1.id, now=local("09:02"), actor=by_huong)
     ops.start(session, ticket_id=t["A1"], now=local("09:03"), actor=by_huong)
-    t["B1"] = ops.issue_ticket(session, service_id=b.id, now=local("09:05")).ticket.id
-    t["B2"] = ops.issue_ticket(session, service_id=b.id, now=local("09:06")).ticket.id
+    t["B1"] = issuing.issue_ticket(session, service_id=b.id, now=local("09:05")).ticket.id
+    t["B2"] = issuing.issue_ticket(session, service_id=b.id, now=local("09:06")).ticket.id
     ops.call_next(session, counter_id=c2.id, now=local("09:06"), actor=by_minh)
     ops.mark_no_show(session, ticket_id=t["B1"], now=local("09:07"), actor=by_minh)
     ops.finish(session, ticket_id=t["A1"], now=local("09:08"), actor=by_huong)

@@ -15,8 +15,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
-from server.services import tickets as ops
+from server.services import issuing
+from server.services import lifecycle as ops
 from server.services.auth import create_user
 
 ROLES = ("anonymous", "staff", "supervisor", "admin", "viewer")
@@ -35,10 +37,15 @@ READER = ("401", "403", OK, OK, OK)  # reports, scorecards, live supervision
 SUPERVISOR_ADMIN = ("401", "403", OK, OK, "403")
 ADMIN = ("401", "403", "403", OK, "403")
 PAGE_READER = ("login", "403", OK, OK, OK)
+#: The province board and reports across centres: administrators and province viewers.
+PROVINCE = ("401", "403", "403", OK, OK)
+PAGE_PROVINCE = ("login", "403", "403", OK, OK)
 PAGE_ADMIN = ("login", "403", "403", OK, "403")
 #: Validates the body before checking who calls: `{}` gets 422 from everyone. The real
 #: check follows validation (see the report: decorators to reorder).
 VALIDATED_FIRST = ("422", "422", "422", "422", "422")
+#: A centre box's own token only: no user is one.
+BOX_ONLY = ("401", "401", "401", "401", "401")
 
 POLICY: dict[tuple[str, str], tuple[str, ...]] = {
     # Public pages: kiosk, display, ticket status, published procedures, page shells that
@@ -47,14 +54,14 @@ POLICY: dict[tuple[str, str], tuple[str, ...]] = {
         (e, "GET"): PUBLIC
         for e in (
             "web.home",
-            "web.counter_page",
+            "web_staff.counter_page",
             "web.ticket_status",
             "web.static",
             "static",
-            "web.supervisor_devices_page",
-            "public.supervisor_dossiers_page",
-            "public.supervisor_feedback_page",
-            "public.counter_dossiers_page",
+            "web_supervisor.devices_page",
+            "web_supervisor.dossiers_page",
+            "web_supervisor.feedback_page",
+            "web_staff.counter_dossiers_page",
             "public.feedback_page",
             "public.procedures_page",
             "public.procedure_page",
@@ -78,7 +85,6 @@ POLICY: dict[tuple[str, str], tuple[str, ...]] = {
             "centres.SnapshotView",
             "counters.CountersView",
             "counters.CounterView",
-            "tickets.TicketView",
             "tickets.PublicTicketView",
             "procedures.ProceduresView",
             "procedures.ProcedureView",
@@ -86,8 +92,51 @@ POLICY: dict[tuple[str, str], tuple[str, ...]] = {
             "calendar.WorkingDaysView",
             "calendar.DueDateView",
             "dossiers.LookupView",
+            "public.waits_page",
+            "public_waits.CentreWaitsView",
+            "public_waits.NearView",
         )
     },
+    ("kiosk.procedure_qr", "GET"): PUBLIC,
+    ("public.remote_page", "GET"): PUBLIC,
+    # A phone's number and its check-in: public; `{}` is refused (422) first.
+    ("remote.RemoteTicketsView", "POST"): VALIDATED_FIRST,
+    ("remote.CheckInView", "POST"): VALIDATED_FIRST,
+    # Appointments: public pages and slots; bodies and codes are validated first (422).
+    ("appointments_pages.appointments_page", "GET"): PUBLIC,
+    ("appointments_pages.appointment_qr", "GET"): PUBLIC,  # 404 for "x": not a code
+    ("appointments.SlotsView", "GET"): VALIDATED_FIRST,
+    ("appointments.HoldsView", "POST"): VALIDATED_FIRST,
+    ("appointments.AppointmentsView", "POST"): VALIDATED_FIRST,
+    ("appointments.AppointmentView", "GET"): VALIDATED_FIRST,
+    ("appointments.AppointmentView", "PATCH"): VALIDATED_FIRST,
+    ("appointments.AppointmentView", "DELETE"): VALIDATED_FIRST,
+    # Notifications: a citizen turns them on or off for a ticket by its public code ("x"
+    # is no code: a 404, which is no refusal; a body is validated first); the report is for
+    # readers.
+    ("notifications.ChannelsView", "GET"): PUBLIC,
+    ("notifications.TicketNotificationsView", "GET"): PUBLIC,
+    ("notifications.TicketNotificationsView", "POST"): VALIDATED_FIRST,
+    ("notifications.TicketNotificationView", "DELETE"): PUBLIC,
+    ("notification_reports.ReportView", "GET"): READER,
+    # A centre's closed days: read by its supervisors, set by the administrator.
+    ("closures.ClosuresView", "GET"): SUPERVISOR_ADMIN,
+    ("closures.ClosuresView", "POST"): ("401", "403", "403", "422", "403"),
+    # A kiosk's scan: only a provisioned kiosk (none of these users), after validation.
+    ("scans.ScansView", "POST"): VALIDATED_FIRST,
+    ("scans.DeclineView", "POST"): ("403", "403", "403", "403", "403"),
+    ("web_admin_closures.closures_page", "GET"): PAGE_ADMIN,
+    ("web_admin_closures.closures_page", "POST"): ("login", "403", "403", "422", "403"),
+    # A centre box's batch needs the box's token; its link is for supervisors and admins.
+    ("sync.SyncBatchView", "POST"): VALIDATED_FIRST,
+    ("sync.SyncConfigView", "GET"): BOX_ONLY,
+    ("sync.SyncLinkView", "GET"): SUPERVISOR_ADMIN,
+    # Prints on the calling kiosk's own printer only; `{}` is refused (422) first.
+    ("procedures.ProcedurePrintView", "POST"): VALIDATED_FIRST,
+    # Provisioning a kiosk without a valid code: the refusal page, for everyone.
+    ("kiosk.provision", "GET"): ("403",) * 5,
+    ("admin.KioskCodeView", "POST"): ADMIN,
+    ("web_admin_pages.kiosk_code", "POST"): PAGE_ADMIN,
     # The login form answers 401 to the empty credentials sent here; logout goes to login.
     ("web_supervisor.login", "POST"): ("401",) * 5,
     ("web_supervisor.logout", "POST"): ("login",) * 5,
@@ -96,11 +145,16 @@ POLICY: dict[tuple[str, str], tuple[str, ...]] = {
     ("auth.LogoutView", "POST"): PUBLIC,
     ("tickets.TicketsView", "POST"): PUBLIC,  # the kiosk issues tickets
     ("auth.MeView", "GET"): USER,
+    ("auth.PasswordView", "POST"): USER,  # the body sent here is refused (422) once past 401
     ("tickets.TicketListView", "GET"): USER,
+    # A ticket by its sequential id holds its public code: its centre's users (and the
+    # kiosk that printed it, tests/server/test_access_matrix.py), not anyone.
+    ("tickets.TicketView", "GET"): USER,
     # Counter and ticket operations.
     ("counters.CallNextView", "POST"): OPERATOR,
     ("counters.CallTicketView", "POST"): OPERATOR,
     ("counters.CounterStatusView", "POST"): OPERATOR,
+    ("counters.CounterCitizenView", "GET"): OPERATOR,  # the card of the served ticket
     ("tickets.TransferView", "POST"): OPERATOR,
     ("tickets.ReprintView", "POST"): OPERATOR,
     **{
@@ -112,6 +166,11 @@ POLICY: dict[tuple[str, str], tuple[str, ...]] = {
     ("reports.ReportExportView", "GET"): READER,
     ("reports.ScorecardsView", "GET"): READER,
     ("reports.OverviewView", "GET"): READER,
+    ("province.BoardView", "GET"): PROVINCE,
+    ("province.ProvinceReportView", "GET"): PROVINCE,
+    ("province.ProvinceExportView", "GET"): PROVINCE,
+    ("web_province.board", "GET"): PAGE_PROVINCE,
+    ("web_province.reports", "GET"): PAGE_PROVINCE,
     ("web_supervisor.live", "GET"): PAGE_READER,
     ("web_supervisor.reports", "GET"): PAGE_READER,
     ("web_supervisor.staff", "GET"): PAGE_READER,
@@ -226,8 +285,7 @@ def test_every_route_is_classified(app):
 def _url(rule, method: str) -> str:
     url = rule.rule
     for name, converter in rule._converters.items():
-        kind = type(converter).__name__
-        if kind == "IntegerConverter":
+        if isinstance(converter, IntegerConverter):
             value = "999999" if method == "DELETE" else "1"
         elif name == "entity":
             value = "services"
@@ -242,7 +300,7 @@ def hall(app, database, demo, now):
     with database.transaction() as session:
         create_user(session, username="tinh", password="xem-bao-cao-tinh", role="viewer")
         services = [s for s in session.query(ops.Service).order_by(ops.Service.id)]
-        ops.issue_ticket(session, service_id=services[0].id, now=now)
+        issuing.issue_ticket(session, service_id=services[0].id, now=now)
     return app
 
 

@@ -97,14 +97,15 @@ def test_low_ratings_open_down_to_ticket_counter_service_and_time(database, day)
 
 def test_a_call_that_reopens_a_paused_counter_is_on_the_trail(database, day):
     from server.models import Counter
-    from server.services import tickets as ops
-    from server.services.counters import set_counter_status
+    from server.services import issuing
+    from server.services import lifecycle as ops
+    from server.services.lifecycle import set_counter_status
 
     with database.transaction() as session:
         counter = session.get(Counter, day.counter_2)
         set_counter_status(session, counter, "open", now=local("11:00"), staff_id=day.minh)
         set_counter_status(session, counter, "paused", "Nghỉ giải lao", now=local("11:10"))
-        ops.issue_ticket(session, service_id=day.service_b, now=local("11:15"))
+        issuing.issue_ticket(session, service_id=day.service_b, now=local("11:15"))
         ops.call_next(
             session,
             counter_id=counter.id,

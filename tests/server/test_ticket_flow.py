@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from server.domain.errors import IllegalTransition, NoTicketWaiting
+from server.domain.actors import Actor
+from server.domain.errors import CurrentNotStarted, IllegalTransition, NoTicketWaiting
+from server.domain.lifecycle import Resolution
 from server.models import Ticket, TicketEvent
-from server.services import tickets as ops
-from server.services.tickets import Actor
+from server.services import issuing, queue
+from server.services import lifecycle as ops
 from tests.server.factories import create_category, create_centre, create_counter, create_service
 
 T0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội
@@ -35,11 +37,13 @@ def hall(database):
 
 def issue(database, service_id, at, **kw):
     with database.transaction() as s:
-        t = ops.issue_ticket(s, service_id=service_id, now=at, **kw).ticket
+        t = issuing.issue_ticket(s, service_id=service_id, now=at, **kw).ticket
         return t.id, t.display_number
 
 
 def call(database, counter_id, at, **kw):
+    """Next at the counter; the citizen still there (if any) was served."""
+    kw.setdefault("resolve", Resolution.SERVED)
     with database.transaction() as s:
         t = ops.call_next(s, counter_id=counter_id, now=at, **kw)
         return t.id, t.display_number
@@ -182,19 +186,67 @@ def test_transfer_keeps_the_place_by_issue_time(database, hall):
     assert call(database, hall["c2"], tick(9)) == b1
 
 
-def test_next_finishes_the_ticket_still_at_the_counter(database, hall):
+def _finish_event(database, ticket_id):
+    with database.transaction() as s:
+        return s.execute(
+            select(TicketEvent).where(
+                TicketEvent.ticket_id == ticket_id, TicketEvent.kind == "finish"
+            )
+        ).scalar_one()
+
+
+def test_next_finishes_the_ticket_being_served_as_served(database, hall):
     first = issue(database, hall["a"], tick(0))
     issue(database, hall["a"], tick(1))
     call(database, hall["c1"], tick(2))
-    call(database, hall["c1"], tick(3))
     with database.transaction() as s:
-        assert s.get(Ticket, first[0]).status == "done"
-        auto = s.execute(
-            select(TicketEvent).where(
-                TicketEvent.ticket_id == first[0], TicketEvent.kind == "finish"
-            )
-        ).scalar_one()
-        assert auto.data == {"auto": True}
+        ops.start(s, ticket_id=first[0], now=tick(3))
+    call(database, hall["c1"], tick(4), resolve=None)
+    with database.transaction() as s:
+        done = s.get(Ticket, first[0])
+        assert (done.status, done.outcome, done.finished_at) == ("done", "served", tick(4))
+    auto = _finish_event(database, first[0])
+    assert (auto.outcome, auto.data) == ("served", {"auto": True, "outcome": "served"})
+
+
+def test_next_never_counts_a_citizen_only_called_as_served(database, hall):
+    first = issue(database, hall["a"], tick(0))
+    second = issue(database, hall["a"], tick(1))
+    call(database, hall["c1"], tick(2))
+    with pytest.raises(CurrentNotStarted):
+        call(database, hall["c1"], tick(3), resolve=None)
+    with database.transaction() as s:
+        assert s.get(Ticket, first[0]).status == "called"
+        assert s.get(Ticket, second[0]).status == "waiting"
+    # The counter says the citizen never came: a no-show, listed and recallable.
+    call(database, hall["c1"], tick(4), resolve=Resolution.NO_SHOW)
+    with database.transaction() as s:
+        absent = s.get(Ticket, first[0])
+        assert (absent.status, absent.outcome, absent.counter_id) == ("no_show", None, hall["c1"])
+        assert s.get(Ticket, second[0]).status == "called"
+
+
+def test_next_after_the_recalls_marks_the_citizen_absent(database, hall):
+    first = issue(database, hall["a"], tick(0))
+    issue(database, hall["a"], tick(1))
+    call(database, hall["c1"], tick(2))
+    for i in (3, 4):
+        with database.transaction() as s:
+            ops.recall(s, ticket_id=first[0], now=tick(i))
+    call(database, hall["c1"], tick(5), resolve=None)
+    with database.transaction() as s:
+        assert s.get(Ticket, first[0]).status == "no_show"
+
+
+@pytest.mark.parametrize("resolve", ["served", "supplement", "redirected", "left"])
+def test_next_with_the_counters_answer_records_the_outcome(database, hall, resolve):
+    first = issue(database, hall["a"], tick(0))
+    issue(database, hall["a"], tick(1))
+    call(database, hall["c1"], tick(2))
+    call(database, hall["c1"], tick(3), resolve=Resolution(resolve))
+    with database.transaction() as s:
+        assert s.get(Ticket, first[0]).outcome == resolve
+    assert _finish_event(database, first[0]).outcome == resolve
 
 
 def test_next_with_nobody_waiting_keeps_the_current_ticket(database, hall):
@@ -222,7 +274,7 @@ def test_centres_are_independent(database, hall):
     assert issue(database, hall["a"], tick(0))[1] == "1001"
     assert issue(database, other_service, tick(1))[1] == "1001"
     with database.transaction() as s:
-        assert ops.waiting_counts(s, hall["centre"], tick(0).date()) == {hall["a"]: 1}
+        assert queue.waiting_counts(s, hall["centre"], tick(0).date()) == {hall["a"]: 1}
 
 
 def test_outbox_is_sent_after_commit_and_dropped_on_rollback(database, hall):
@@ -232,7 +284,7 @@ def test_outbox_is_sent_after_commit_and_dropped_on_rollback(database, hall):
     assert [m.event for m in sent] == ["ticket.issued", "queue.updated"]
     sent.clear()
     with pytest.raises(RuntimeError), database.transaction() as s:
-        ops.issue_ticket(s, service_id=hall["a"], now=tick(1))
+        issuing.issue_ticket(s, service_id=hall["a"], now=tick(1))
         raise RuntimeError("simulated failure before commit")
     assert sent == []
     with database.transaction() as s:

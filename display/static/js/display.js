@@ -1,275 +1,142 @@
-// The lobby TV: the call being shown (large, flashing), every open counter with its number,
+// The lobby TV: the call being said (large, flashing), every open counter with its number,
 // the last calls, waiting counts per field, date and clock, the scrolling notice.
 //
-// Calls in a burst each get their own `hold` seconds in the big panel (a queue), while the
-// counter tiles and the recent-call list change at once. Voice: see announcer.js. While
-// the hall is quiet the big panel shows slides of procedures (slides.js); a rating thanks
-// the citizen on the counter's tile.
+// The big panel shows exactly the call the announcer is saying (announcer.js: its policy
+// decides which call is said when); muted, the announcer keeps the same timeline in
+// silence. Tiles and "Vừa gọi" change the moment a call arrives; the calling counter's
+// tile flashes with the panel and shows the panel's number. While the hall is quiet the
+// big panel shows slides of procedures (slides.js); a rating thanks the citizen on the tile.
 
-import { Announcer } from "./announcer.js";
-import { HallState, RATING_EVENT, Watchdog, connectHall, epochNow, pageConfig } from "./hall.js";
+import { HallConnection, EVENTS } from "/assets/js/lib/hall.js";
+import { byId, epochNow, jsonBlock, setText } from "/assets/js/lib/dom.js";
+import { t } from "/assets/js/lib/labels.js";
+import { Announcer, POLICY } from "./announcer.js";
+import { HallState } from "./hallstate.js";
+import { fit, isPlainName, renderCentre, renderClock, renderCounters, renderRecent, renderWaiting } from "./screen.js";
 import { Slides } from "./slides.js";
 
-const config = pageConfig();
+const config = jsonBlock("display-config");
 const state = new HallState(config.zone);
-const holdMs = Math.max(1, config.hold) * 1000;
-const FLASH_MS = Math.min(holdMs, 5000);
-const BUSY_HOLD_MS = 3000;
-const TICKER_VH_PER_S = 10; // scroll speed, in screen heights / 100 per second
-const WEEKDAYS = ["Chủ nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
+const FLASH_MS = 5000; // a new call flashes this long (or until the next one is said)
 const THANKS_MS = 6000; // the thank-you on a counter's tile after a rating
-const THANK_YOU = "Cảm ơn quý khách đã đánh giá!";
+const LOG_SIZE = 500;
 
-// Slides between calls: ?slides=0 turns them off; ?slide_idle= (seconds without a call
-// before they start, default 20) and ?slide_seconds= (per slide, default 12).
-const params = new URLSearchParams(location.search);
-const paramSeconds = (name, fallback) => {
-  const value = Number.parseFloat(params.get(name));
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-};
-const slidesEnabled = !["0", "false", "no"].includes((params.get("slides") || "").toLowerCase());
-const slideIdleMs = Math.max(1, paramSeconds("slide_idle", 20)) * 1000;
-const slideMs = Math.max(1, paramSeconds("slide_seconds", 12)) * 1000;
+const slidesEnabled = config.slides;
+const slideIdleMs = config.slide_idle * 1000;
 
-const $ = (id) => document.getElementById(id);
-const esc = (text) =>
-  String(text ?? "").replace(
-    /[&<>"']/g,
-    (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch],
-  );
-const pad = (n) => String(n).padStart(2, "0");
-const isPlainName = (name, number) => !name || name.trim() === `Quầy ${number}`;
-
-const highlight = { current: null, shownAt: 0, queue: [] };
-const renderLog = []; // {number, counter, receivedAt, paintedAt}: call → screen latency
-const highlightLog = []; // {number, counter, shownAt}
+const highlight = { current: null, key: null, shownAt: 0, flashing: false };
+const renderLog = []; // {number, counter, receivedAt, paintedAt}: call → tiles painted
+const highlightLog = []; // {key, number, counter, shownAt}: the big panel changed
 let lastCallAt = performance.now(); // the hall is "quiet" this long after the last call
-const thanks = new Map(); // counter id -> {text, until}: the tiles saying thank you
-const thanksLog = []; // {counter, level, ratingId, at}
+const thanks = new Map(); // counter id -> {text, until}
+const thanksLog = [];
 const seenRatings = new Set(); // rating ids (the event may come to two rooms)
-let connection = "connecting";
-const statusLog = []; // connection changes, for the tests and the curious
+
+const push = (log, entry) => {
+  log.push(entry);
+  if (log.length > LOG_SIZE) log.shift();
+};
 
 const announcer = new Announcer({
   centreId: config.centre_id,
   muted: config.muted,
-  onChange: renderAudioStatus,
+  deadlineMs: config.deadline * 1000,
+  skewMs: () => state.clock.skewMs,
+  onSpeak: (segment) => {
+    if (segment.kind !== "call") return;
+    // Already on the panel (it came to an idle line): keep its flash going.
+    if (highlight.key === segment.key && highlight.flashing) {
+      push(highlightLog, { key: segment.key, number: segment.number, counter: segment.counter, shownAt: epochNow() });
+      return;
+    }
+    showCall(segment.item.call, { flash: true, key: segment.key });
+  },
+  onChange: () => {
+    renderAudioStatus();
+    renderPending();
+  },
 });
 
 const slides = new Slides({
   centreId: config.centre_id,
-  box: $("slides"),
-  slideMs,
+  box: byId("slides"),
+  slideMs: config.slide_seconds * 1000,
   // In a zone, the procedures of the fields its counters serve.
   fieldIds: () => (config.zone ? new Set(state.visibleFields().map((f) => f.id)) : null),
 });
 
-window.tthccDisplay = {
-  state,
-  announcer,
-  get watchdog() {
-    return watchdog;
-  },
-  get socket() {
-    return socket;
-  },
-  highlight,
-  renderLog,
-  highlightLog,
-  get announcementLog() {
-    return announcer.log;
-  },
-  get connection() {
-    return connection;
-  },
-  statusLog,
-  setMuted,
-  slides,
-  thanksLog,
-};
-
 // --- the big panel ------------------------------------------------------------------------
 
-function showCall(call, { flash }) {
+function showCall(call, { flash, key = null, log = true }) {
   highlight.current = call;
-  // A call shown from a snapshot is old news: the next live call replaces it at once.
+  highlight.key = key;
   highlight.shownAt = flash ? performance.now() : 0;
-  const panel = $("now");
-  $("now-number").textContent = call ? call.number : "—";
-  $("now-counter").textContent = call ? call.counter_number : "";
-  $("now-name").textContent =
-    call && !isPlainName(call.counter_name, call.counter_number) ? call.counter_name : "";
-  $("now-label").textContent = call && call.recall ? "MỜI LẠI CÔNG DÂN CÓ SỐ" : "MỜI CÔNG DÂN CÓ SỐ";
+  highlight.flashing = flash;
+  const panel = byId("now");
+  setText(byId("now-number"), call ? call.number : "—");
+  setText(byId("now-counter"), call ? call.counter_number : "");
+  setText(byId("now-name"), call && !isPlainName(call.counter_name, call.counter_number) ? call.counter_name : "");
+  setText(byId("now-label"), t(call && call.recall ? "display.recall" : "display.call"));
   panel.classList.toggle("idle", !call);
   panel.classList.remove("flash");
   if (flash) {
+    hideSlides(); // the call being said always has the panel
     void panel.offsetWidth; // restart the animation for back-to-back calls
     panel.classList.add("flash");
-    panel.style.setProperty("--flashes", String(Math.max(1, Math.round(FLASH_MS / 600))));
-    highlightLog.push({ number: call.number, counter: call.counter_number, shownAt: epochNow() });
+    if (log) push(highlightLog, { key, number: call.number, counter: call.counter_number, shownAt: epochNow() });
   }
+  fit(byId("now-call"), 0.6, { widthOnly: true });
   renderPending();
+  renderTiles();
 }
 
-function queueHighlight(call) {
-  // A counter that called again before its previous call had its turn has moved on: the
-  // earlier citizen is no longer expected there, so only its latest call waits…
-  highlight.queue = highlight.queue.filter((queued) => queued.counter_id !== call.counter_id);
-  const current = highlight.current;
-  if (current && highlight.shownAt && current.counter_id === call.counter_id) {
-    // …and if its previous call is the one on screen, the new one takes its place now,
-    // within the same time slot when others are waiting (a busy counter cannot hog it).
-    const slotStart = highlight.shownAt;
-    showCall(call, { flash: true });
-    if (highlight.queue.length) highlight.shownAt = slotStart;
-    return;
-  }
-  highlight.queue.push(call);
-  advanceHighlight();
-}
-
-function advanceHighlight() {
-  if (!highlight.queue.length) return;
-  // In a long burst each call still gets a readable few seconds, but no more.
-  const hold = highlight.queue.length > 2 ? Math.min(holdMs, BUSY_HOLD_MS) : holdMs;
-  const shownFor = performance.now() - highlight.shownAt;
-  if (highlight.current && highlight.shownAt && shownFor < hold) {
-    renderPending();
-    return;
-  }
-  showCall(highlight.queue.shift(), { flash: true });
+function endFlash() {
+  highlight.flashing = false;
+  byId("now").classList.remove("flash");
+  renderTiles();
 }
 
 function renderPending() {
-  const numbers = highlight.queue.map((c) => c.number);
+  const numbers = announcer.queue.map((item) => item.number);
   const shown = numbers.slice(0, 4).join(", ") + (numbers.length > 4 ? ", …" : "");
-  $("now-next").textContent = numbers.length ? `Tiếp theo: ${shown}` : "";
+  setText(byId("now-next"), numbers.length ? t("display.next", { numbers: shown }) : "");
 }
 
-/** Tiles per row: rows of 3 or 4 up to 8 counters, then wider rows. */
-function columnsFor(count) {
-  if (count <= 3 || count === 5 || count === 6) return 3;
-  if (count <= 8) return 4;
-  return count <= 10 ? 5 : 6;
+function flashingCall() {
+  return highlight.flashing ? highlight.current : null;
 }
 
-/** Shrink a box's content (CSS --fit, 1 → 0.55) until it no longer overflows. */
-function fit(box) {
-  let scale = 1;
-  box.style.setProperty("--fit", "1");
-  while (box.scrollHeight > box.clientHeight + 1 && scale > 0.55) {
-    scale -= 0.05;
-    box.style.setProperty("--fit", scale.toFixed(2));
-  }
+function renderTiles() {
+  renderCounters(state, { hot: flashingCall(), hotSinceMs: performance.now() - highlight.shownAt, thanks });
 }
 
-// --- the rest of the screen ----------------------------------------------------------------
-
-function renderCounters() {
-  const flashing = highlight.current && performance.now() - highlight.shownAt < FLASH_MS;
-  const counters = state.visibleCounters();
-  $("counter-grid").style.setProperty("--columns", String(columnsFor(counters.length)));
-  $("counter-grid").innerHTML = counters.length
-    ? counters
-        .map((c) => {
-          const ticket = c.current_ticket;
-          const hot = flashing && ticket && highlight.current.counter_id === c.id;
-          const paused = c.status === "paused";
-          // A call's flash wins over a thank-you; the thank-you outlasts it if time is left.
-          const thank = !hot && !paused && thanks.get(c.id);
-          const name = isPlainName(c.name, c.number) ? "" : `<div class="tile-name">${esc(c.name)}</div>`;
-          let body = `<div class="tile-number">${ticket ? esc(ticket.number) : "—"}</div>`;
-          if (paused) body = `<div class="tile-paused">Tạm dừng</div>`;
-          else if (thank) body = `<div class="tile-thanks" role="status">${esc(thank.text)}</div>`;
-          const classes = `tile${hot ? " hot" : ""}${paused ? " paused" : ""}${thank ? " thanks" : ""}`;
-          return `<div class="${classes}" data-counter="${c.number}">
-            <div class="tile-head">QUẦY ${esc(c.number)}</div>${name}${body}</div>`;
-        })
-        .join("")
-    : `<div class="empty">Chưa có quầy nào mở</div>`;
-  fit($("counters"));
-}
-
-function renderRecent() {
-  $("recent").innerHTML = state.recentCalls
-    .slice(0, 5)
-    .map(
-      (c) => `<li data-number="${esc(c.number)}"><span class="r-number">${esc(c.number)}</span>
-        <span class="r-arrow">→</span><span class="r-counter">Quầy ${esc(c.counter_number)}</span>
-        ${c.recall ? '<span class="r-recall">gọi lại</span>' : ""}</li>`,
-    )
-    .join("");
-}
-
-function renderWaiting() {
-  $("waiting").innerHTML = state
-    .visibleFields()
-    .map(
-      (f) => `<li><span class="w-name">${esc(f.name)}</span>
-        <span class="w-count">${esc(f.waiting)}</span></li>`,
-    )
-    .join("");
-  fit($("waiting-box"));
-}
-
-function renderCentre() {
-  const centre = state.centre;
-  if (!centre) return;
-  $("centre-name").textContent = centre.name;
-  $("centre-sub").textContent = centre.subtitle;
-  const notice = centre.notice || "";
-  if ($("notice").textContent !== notice) {
-    $("notice").textContent = notice;
-    $("ticker").hidden = !notice;
-    // The same reading speed whatever the length (about 5 characters a second at 1080p).
-    const seconds = $("notice").scrollWidth / (TICKER_VH_PER_S * (window.innerHeight / 100));
-    $("notice").style.setProperty("--ticker-s", `${Math.max(12, seconds).toFixed(1)}s`);
-  }
-}
-
-function renderClock() {
-  const now = state.centreNow();
-  $("clock-time").textContent = `${pad(now.getUTCHours())}:${pad(now.getUTCMinutes())}`;
-  $("clock-date").textContent =
-    `${WEEKDAYS[now.getUTCDay()]}, ngày ${pad(now.getUTCDate())}/${pad(now.getUTCMonth() + 1)}/${now.getUTCFullYear()}`;
-}
-
-function renderConnection() {
-  $("conn").hidden = connection === "connected";
-  $("conn").textContent = connection === "error" ? "● lỗi kết nối" : "● mất kết nối";
+function renderConnection(status) {
+  byId("conn").hidden = status === "connected";
+  setText(byId("conn"), t(status === "error" ? "display.lost_error" : "display.lost"));
 }
 
 function renderAudioStatus() {
   const muted = announcer.muted;
-  $("mute").textContent = muted ? "ĐANG TẮT TIẾNG" : "Âm thanh: bật";
-  $("mute").classList.toggle("muted", muted);
-  $("mute").setAttribute("aria-pressed", String(muted));
-  $("unlock").hidden = !announcer.blocked || muted;
+  const button = byId("mute");
+  setText(button, t(muted ? "display.muted" : "display.sound_on"));
+  button.classList.toggle("muted", muted);
+  button.setAttribute("aria-pressed", String(muted));
+  byId("unlock").hidden = !announcer.blocked || muted;
 }
 
 function renderAll() {
-  renderCentre();
-  renderCounters();
-  renderRecent();
-  renderWaiting();
-  renderClock();
-}
-
-function setMuted(muted) {
-  announcer.setMuted(muted);
+  renderCentre(state);
+  renderTiles();
+  renderRecent(state);
+  renderWaiting(state);
+  renderClock(state);
 }
 
 // --- slides and thank-yous -------------------------------------------------------------------
 
-/** Quiet: no call for a while, the last one had its hold, none waiting, none being said. */
+/** Quiet: no call for a while, nothing being said or waiting to be said. */
 function hallIsQuiet(now) {
-  return (
-    now - lastCallAt >= slideIdleMs &&
-    now - highlight.shownAt >= holdMs &&
-    !highlight.queue.length &&
-    !announcer.queue.length &&
-    !announcer.active
-  );
+  return now - lastCallAt >= slideIdleMs && !announcer.queue.length && !announcer.current && !highlight.flashing;
 }
 
 function updateSlides(now) {
@@ -277,7 +144,7 @@ function updateSlides(now) {
   if (hallIsQuiet(now)) {
     if (!slides.active && slides.ready) {
       slides.show();
-      $("now").hidden = slides.active;
+      byId("now").hidden = slides.active;
     }
     slides.tick(now);
   } else {
@@ -288,7 +155,7 @@ function updateSlides(now) {
 function hideSlides() {
   if (!slides.active) return;
   slides.hide();
-  $("now").hidden = false;
+  byId("now").hidden = false;
 }
 
 /** `rating.recorded`: thank the citizen on the counter's tile for a few seconds (silently). */
@@ -301,18 +168,12 @@ function onRating(payload) {
     if (seenRatings.size > 200) seenRatings.delete(seenRatings.values().next().value);
   }
   if (!state.inZone(rating.counter_id)) return;
-  const text = (payload.thank_you && String(payload.thank_you)) || THANK_YOU;
+  const text = (payload.thank_you && String(payload.thank_you)) || t("display.thank_you");
   thanks.set(rating.counter_id, { text, until: performance.now() + THANKS_MS });
-  thanksLog.push({
-    counter: rating.counter_number,
-    level: rating.level,
-    ratingId: rating.id,
-    at: epochNow(),
-  });
-  renderCounters();
+  push(thanksLog, { counter: rating.counter_number, level: rating.level, ratingId: rating.id, at: epochNow() });
+  renderTiles();
 }
 
-/** Drop thank-yous whose time is up; true if any was dropped. */
 function expireThanks(now) {
   let dropped = false;
   for (const [counterId, thank] of thanks) {
@@ -331,64 +192,91 @@ function onCall(call) {
   lastCallAt = performance.now();
   hideSlides(); // a call takes the panel back at once
   thanks.delete(call.counter_id); // the counter has moved on to its next citizen
-  queueHighlight(call);
-  announcer.enqueue(call);
-  renderCounters();
-  renderRecent();
+  const idle = !announcer.current && !announcer.queue.length && !announcer.running;
+  const item = announcer.enqueue(call);
+  // On an idle line this call is the next said: show it now, not once its clips are ready
+  // (the panel still never shows one call while another is being said).
+  if (item && idle) showCall(call, { flash: true, key: item.key, log: false });
+  renderTiles();
+  renderRecent(state);
   requestAnimationFrame(() =>
-    renderLog.push({ number: call.number, counter: call.counter_number, receivedAt, paintedAt: epochNow() }),
+    push(renderLog, { number: call.number, counter: call.counter_number, receivedAt, paintedAt: epochNow() }),
   );
 }
 
-const watchdog = new Watchdog({
-  silenceMs: config.watchdog * 1000,
-  graceMs: Math.min(10000, config.watchdog * 500),
-  nudge: () => {
-    socket.disconnect();
-    socket.connect();
-  },
-});
-const socket = connectHall(config.centre_id, {
-  onContact: () => watchdog.contact(),
-  onStatus: (status, detail) => {
-    connection = status;
-    statusLog.push({ status, detail: detail || null, at: epochNow() });
-    renderConnection();
-  },
+const hall = new HallConnection({
+  centreId: config.centre_id,
+  watchdog: { silenceMs: config.watchdog * 1000, graceMs: Math.min(10000, config.watchdog * 500) },
+  onStatus: renderConnection,
   onSnapshot: (snapshot, { first }) => {
     const missed = state.applySnapshot(snapshot, { first });
-    if (!highlight.current && state.latestCall && !highlight.queue.length) {
-      showCall(state.latestCall, { flash: false });
-    }
+    if (!highlight.current && state.latestCall && !announcer.current) showCall(state.latestCall, { flash: false });
     renderAll();
     for (const call of missed) onCall(call);
   },
   onEvent: (name, payload) => {
-    if (name === RATING_EVENT) {
-      onRating(payload);
-      return;
-    }
+    if (name === EVENTS.RATING_RECORDED) return onRating(payload);
     const call = state.applyEvent(name, payload);
     if (call) onCall(call);
-    else if (name === "queue.updated") renderWaiting();
-    else renderCounters();
+    else if (name === EVENTS.QUEUE_UPDATED) renderWaiting(state);
+    else renderTiles();
+    if (name === EVENTS.TICKET_UPDATED && payload.ticket.status !== "called") {
+      announcer.retract(payload.ticket.id); // the citizen came, or the counter moved on
+      if (highlight.current && highlight.current.ticket_id === payload.ticket.id) endFlash();
+    }
   },
 });
 
-// The main loop: clock, the highlight queue, tile flashing. The watchdog reloads the page
-// if it stops beating (an exception on every tick, a frozen page).
-let lastFlashing = false;
+window.tthccDisplay = {
+  state,
+  announcer,
+  hall,
+  highlight,
+  renderLog,
+  highlightLog,
+  thanksLog,
+  slides,
+  policy: POLICY,
+  get watchdog() {
+    return hall.watchdog;
+  },
+  get socket() {
+    return hall.socket;
+  },
+  get announcementLog() {
+    return announcer.log;
+  },
+  get connection() {
+    return hall.status;
+  },
+  get statusLog() {
+    return hall.statusLog;
+  },
+  setMuted: (muted) => announcer.setMuted(muted),
+  /** What the panel shows and what is being said, read in one go (the tests sample it). */
+  agreement: () => {
+    const said = announcer.current;
+    return {
+      at: epochNow(),
+      panel: highlight.current ? [highlight.current.number, highlight.current.counter_number] : null,
+      panelText: [byId("now-number").textContent, byId("now-counter").textContent],
+      hotTiles: [...document.querySelectorAll(".tile.hot")].map((n) => [n.querySelector(".tile-number").textContent, n.dataset.counter]),
+      said: said ? [said.number, said.counter, said.kind] : null,
+    };
+  },
+};
+
+// The main loop: clock, end of the flash, thank-yous, slides. The watchdog reloads the
+// page if it stops beating (an exception on every tick, a frozen page).
 function tick() {
-  renderClock();
-  advanceHighlight();
+  renderClock(state);
   const now = performance.now();
-  const flashing = highlight.current && now - highlight.shownAt < FLASH_MS;
-  const thanksEnded = expireThanks(now);
-  if (flashing !== lastFlashing || thanksEnded) renderCounters();
-  lastFlashing = flashing;
+  if (highlight.flashing && now - highlight.shownAt >= FLASH_MS && !announcer.current) endFlash();
+  if (expireThanks(now)) renderTiles();
   updateSlides(now);
-  watchdog.beat();
+  hall.beat();
 }
+
 function loop() {
   try {
     tick();
@@ -398,13 +286,14 @@ function loop() {
   setTimeout(loop, 250);
 }
 
-$("mute").addEventListener("click", () => setMuted(!announcer.muted));
-$("unlock").addEventListener("click", () => announcer.unlock());
+byId("mute").addEventListener("click", () => announcer.setMuted(!announcer.muted));
+byId("unlock").addEventListener("click", () => announcer.unlock());
 document.addEventListener("keydown", (e) => {
-  if (e.key === "m" || e.key === "M") setMuted(!announcer.muted);
+  if (e.key === "m" || e.key === "M") announcer.setMuted(!announcer.muted);
 });
 renderAudioStatus();
-renderConnection();
+renderConnection("connecting");
 if (slidesEnabled) slides.start();
+hall.start();
 loop();
-if (!announcer.muted) announcer.context(); // shows "bật âm thanh" at once if audio is blocked
+if (!announcer.muted) announcer.unlock(); // shows "bật âm thanh" at once if audio is blocked

@@ -6,7 +6,9 @@
 // arrives. A failed refresh keeps the catalogue we have: a TV shows stale fees for a few
 // minutes rather than nothing.
 
-import { epochNow } from "./hall.js";
+import { get } from "/assets/js/lib/api.js";
+import { el, epochNow, setChildren } from "/assets/js/lib/dom.js";
+import { t } from "/assets/js/lib/labels.js";
 
 const REFRESH_MS = 10 * 60 * 1000;
 const RETRY_MS = 60 * 1000; // after a failed fetch, and until the first one succeeds
@@ -14,12 +16,6 @@ const LOG_SIZE = 50;
 // Shrink a long slide down to this (the facts then 2.7vh, still readable from 8 m); text
 // longer still is cut after a few lines rather than made smaller.
 const MIN_FIT = 0.75;
-
-const esc = (text) =>
-  String(text ?? "").replace(
-    /[&<>"']/g,
-    (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch],
-  );
 
 /** Shrink the slide's text (CSS --fit) until it fits, down to MIN_FIT; then clamp it. */
 function fitSlide(box) {
@@ -36,7 +32,7 @@ function fitSlide(box) {
 /** "3 loại giấy tờ" (empty when the procedure lists none). */
 function papersText(papers) {
   const count = Array.isArray(papers) ? papers.length : 0;
-  return count ? `${count} loại giấy tờ` : "";
+  return count ? t("display.slide_papers_count", { count }) : "";
 }
 
 export class Slides {
@@ -72,9 +68,7 @@ export class Slides {
     let next = REFRESH_MS;
     try {
       const query = this.centreId ? `?centre_id=${encodeURIComponent(this.centreId)}` : "";
-      const response = await fetch(`/api/v1/procedures${query}`, { cache: "no-store" });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const list = await response.json();
+      const list = await get(`procedures${query}`, { headers: { "Cache-Control": "no-cache" } });
       if (!Array.isArray(list)) throw new Error("not a list");
       this.procedures = list.filter((p) => p && p.name && p.active !== false);
       this.loadedAt = epochNow();
@@ -140,24 +134,30 @@ export class Slides {
   render(total) {
     const p = this.current;
     const facts = [
-      ["Thời gian giải quyết", p.processing_text, "time"],
-      ["Lệ phí", p.fee_text, "fee"],
-      ["Hồ sơ gồm", papersText(p.papers), "papers"],
+      [t("display.slide_time"), p.processing_text, "time"],
+      [t("display.slide_fee"), p.fee_text, "fee"],
+      [t("display.slide_papers"), papersText(p.papers), "papers"],
     ].filter(([, value]) => value);
-    this.box.innerHTML = `<div class="slide" data-code="${esc(p.code)}">
-      <div class="slide-head">
-        <span class="slide-kicker">THỦ TỤC HÀNH CHÍNH</span>
-        ${p.field_name ? `<span class="slide-field">${esc(p.field_name)}</span>` : ""}
-        <span class="slide-count">${this.index + 1}/${total}</span>
-      </div>
-      <div class="slide-name">${esc(p.name)}</div>
-      <dl class="slide-facts">${facts
-        .map(
-          ([label, value, kind]) =>
-            `<dt>${label}</dt><dd class="slide-${kind}">${esc(value)}</dd>`,
-        )
-        .join("")}</dl>
-    </div>`;
+    setChildren(
+      this.box,
+      el(
+        "div",
+        { class: "slide", "data-code": p.code },
+        el(
+          "div",
+          { class: "slide-head" },
+          el("span", { class: "slide-kicker", text: t("display.slide_kicker") }),
+          p.field_name ? el("span", { class: "slide-field", text: p.field_name }) : null,
+          el("span", { class: "slide-count", text: `${this.index + 1}/${total}` }),
+        ),
+        el("div", { class: "slide-name", text: p.name }),
+        el(
+          "dl",
+          { class: "slide-facts" },
+          facts.map(([label, value, kind]) => [el("dt", { text: label }), el("dd", { class: `slide-${kind}`, text: value })]),
+        ),
+      ),
+    );
     fitSlide(this.box);
   }
 }

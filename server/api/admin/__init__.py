@@ -1,0 +1,1 @@
+"""API under /api/v1/admin: the administrator only (role admin), audited."""

@@ -1,0 +1,1 @@
+"""API of the province: its board and cross-centre reports (administrators, viewers)."""

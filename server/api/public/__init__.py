@@ -1,0 +1,1 @@
+"""API for anyone: the catalogue, the calendar, feedback, waits, numbers from the phone."""

@@ -1,0 +1,1 @@
+"""API of a centre's supervisors: reports, scorecards, live supervision, stations."""

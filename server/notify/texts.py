@@ -1,0 +1,74 @@
+"""What each notification says: Vietnamese first (NFC), English second. Pure functions."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Text:
+    """A push notification's title and body; an SMS is `sms` (both, one after the other)."""
+
+    title: str
+    body: str
+
+    @property
+    def sms(self) -> str:
+        return f"{self.title}\n{self.body}"
+
+
+def _nfc(title: str, body: str) -> Text:
+    return Text(unicodedata.normalize("NFC", title), unicodedata.normalize("NFC", body))
+
+
+def joined(number: str, service: str, ahead: int, threshold: int) -> Text:
+    """Sent when the citizen turns notifications on for a ticket."""
+    return _nfc(
+        f"Số {number}: đã bật thông báo / Notifications on",
+        f"{service}. Hiện có {ahead} người phía trước. Quý khách sẽ được báo khi còn "
+        f"{threshold} người phía trước và khi đến lượt.\n"
+        f"{ahead} ahead of you now. You will be told when {threshold} are ahead and "
+        "when it is your turn.",
+    )
+
+
+def near(number: str, ahead: int) -> Text:
+    """Sent once when the people ahead fall to the threshold."""
+    return _nfc(
+        f"Số {number}: sắp đến lượt / Your turn is near",
+        f"Còn {ahead} người phía trước quý khách. Vui lòng có mặt gần khu vực quầy.\n"
+        f"{ahead} ahead of you. Please come close to the counters.",
+    )
+
+
+def called(number: str, counter: str) -> Text:
+    """Sent on each call (a recall too): the counter to go to."""
+    counter_en = counter.replace("Quầy", "Counter", 1) if counter.startswith("Quầy") else counter
+    return _nfc(
+        f"Mời số {number} đến {counter} / Number {number}: {counter_en}",
+        f"Xin mời công dân có số thứ tự {number} đến {counter}.\n"
+        f"Number {number}, please go to {counter_en}.",
+    )
+
+
+def no_show(number: str) -> Text:
+    """Sent when the ticket is marked absent after its call."""
+    return _nfc(
+        f"Số {number}: đã qua lượt / Missed",
+        f"Số {number} đã được gọi nhưng quý khách chưa có mặt nên đã qua lượt. Vui lòng "
+        "liên hệ quầy hướng dẫn.\n"
+        f"Number {number} was called but you were not there. Please ask at the "
+        "information desk.",
+    )
+
+
+def closure(centre: str, day: str, reason: str = "") -> Text:
+    """Sent when the centre closes on a day the citizen holds a number or a booking for."""
+    why = f" ({reason})" if reason else ""
+    return _nfc(
+        f"{centre} tạm nghỉ ngày {day} / Centre closed",
+        f"Trung tâm tạm nghỉ ngày {day}{why}. Lịch hẹn của quý khách đã bị hủy; vui lòng "
+        f"đặt lại ngày khác.\nThe centre is closed on {day}{why}. Your booking is "
+        "cancelled; please book another day.",
+    )

@@ -1,0 +1,588 @@
+"""Appointments (rules: server.domain.appointments): the bookable slots of a service, a
+slot held while the citizen fills the form, booked with a confirmation code, changed or
+cancelled by that code. The day itself (check-in, figures): appointment_arrivals; closed
+days: appointment_closures.
+
+No slot is ever booked twice: a seat (0 … capacity-1) of a slot is taken by inserting or
+updating the row under the unique key (service, slot start, seat), in a savepoint; a clash
+means another request took that seat, so the next free one is tried, and none left is a
+409. Exact on SQLite (serial writes) and PostgreSQL (the unique index waits for the other
+transaction, then refuses) without table locks. Like every service: no commit, events
+through the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.db import OutboxMessage, outbox
+from server.domain.appointments import (
+    ARRIVAL_WINDOW_MINUTES,
+    DEFAULT_HORIZON_DAYS,
+    DEFAULT_SLOT_MINUTES,
+    HOLD_MINUTES,
+    BookingClosed,
+    BookingQuotaReached,
+    BookingStatus,
+    HoldExpired,
+    Slot,
+    SlotNotBookable,
+    SlotUnavailable,
+    bookable_slots,
+    check_code,
+    find_slot,
+    new_code,
+    slots_of_day,
+)
+from server.domain.clock import to_local
+from server.domain.errors import InvalidRequest, NotFound
+from server.domain.remote import mask_phone, normalize_phone, phone_hash
+from server.models import (
+    Appointment,
+    Centre,
+    CentreClosure,
+    CounterService,
+    Service,
+)
+from server.services import events, hours
+
+logger = logging.getLogger(__name__)
+
+#: Active bookings one phone may hold in a centre (centre setting appointments_per_phone).
+DEFAULT_PER_PHONE = 2
+_SEATED = [s.value for s in (BookingStatus.BOOKED, BookingStatus.CHECKED_IN)]
+_CODE_TRIES = 20
+
+
+# --- slots ----------------------------------------------------------------------------------
+
+
+def slot_minutes(service: Service, centre: Centre) -> int:
+    """Minutes per citizen: the service's own, else the centre's setting, else 15. (The
+    measured service time moves every day; a booked slot must not.)"""
+    setting = (centre.settings or {}).get("appointment_minutes")
+    return int(service.appointment_minutes or setting or DEFAULT_SLOT_MINUTES)
+
+
+def counters_serving(session: Session, service_id: int) -> int:
+    return session.execute(
+        select(func.count()).where(CounterService.service_id == service_id)
+    ).scalar_one()
+
+
+def closed_days(session: Session, centre_id: int) -> set[date]:
+    return set(
+        session.execute(select(CentreClosure.day).where(CentreClosure.centre_id == centre_id))
+        .scalars()
+        .all()
+    )
+
+
+@dataclass(frozen=True)
+class ServiceSlots:
+    service: Service
+    centre: Centre
+    minutes: int
+    days: list[tuple[date, list[Slot]]]
+
+
+def service_slots(
+    session: Session, service_id: int, now: datetime, *, horizon_days: int = DEFAULT_HORIZON_DAYS
+) -> ServiceSlots:
+    """The slots of a bookable service from now on (NotFound / SlotNotBookable)."""
+    service, centre = _bookable_service(session, service_id)
+    local_now = to_local(now, centre.timezone)
+    rules = hours.service_rules(service, centre)
+    minutes = slot_minutes(service, centre)
+    days = list(
+        bookable_slots(
+            local_now,
+            rules,
+            hours.calendar_for(session, local_now.year),
+            minutes=minutes,
+            counters=counters_serving(session, service.id),
+            closed_days=closed_days(session, centre.id),
+            horizon_days=horizon_days,
+        )
+    )
+    return ServiceSlots(service, centre, minutes, days)
+
+
+def taken_seats(
+    session: Session, service_id: int, starts: Iterable[datetime], now: datetime
+) -> dict[datetime, int]:
+    """Seats taken per slot start (UTC): bookings, check-ins and live holds."""
+    starts = list(starts)
+    if not starts:
+        return {}
+    rows = session.execute(
+        select(Appointment.slot_start, func.count())
+        .where(
+            Appointment.service_id == service_id,
+            Appointment.slot_start.in_(starts),
+            Appointment.seat.is_not(None),
+            or_(
+                Appointment.status.in_(_SEATED),
+                and_(Appointment.status == BookingStatus.HELD.value, Appointment.hold_until > now),
+            ),
+        )
+        .group_by(Appointment.slot_start)
+    ).all()
+    return {start: count for start, count in rows}
+
+
+def slots_view(session: Session, service_id: int, now: datetime, horizon_days: int) -> dict:
+    """What the phone page lists: per day, each slot with its free seats."""
+    found = service_slots(session, service_id, now, horizon_days=horizon_days)
+    starts = [slot.start for _day, slots in found.days for slot in slots]
+    taken = taken_seats(session, service_id, starts, now)
+    days = []
+    for day, slots in found.days:
+        if not slots:
+            continue
+        days.append(
+            {
+                "day": day.isoformat(),
+                "slots": [
+                    {
+                        "start": slot.start.isoformat(),
+                        "end": slot.end.isoformat(),
+                        "capacity": slot.capacity,
+                        "free": max(0, slot.capacity - taken.get(slot.start, 0)),
+                    }
+                    for slot in slots
+                ],
+            }
+        )
+    return {
+        "service_id": found.service.id,
+        "service": found.service.name,
+        "minutes": found.minutes,
+        "hold_minutes": HOLD_MINUTES,
+        "days": days,
+    }
+
+
+def _slot_at(session: Session, service: Service, centre: Centre, start: Any, now: datetime) -> Slot:
+    """The bookable slot of `service` starting at `start` (ISO text or aware datetime):
+    after now and within the booking horizon, on the day's grid (else SlotNotBookable)."""
+    moment = _parse_start(start, centre.timezone)
+    local_now = to_local(now, centre.timezone)
+    if moment <= local_now:
+        raise SlotNotBookable(
+            f"Khung giờ {moment:%H:%M} ngày {moment:%d/%m/%Y} đã qua.",
+            f"the slot at {moment:%H:%M} on {moment:%d/%m/%Y} has passed",
+        )
+    if (moment.date() - local_now.date()).days >= DEFAULT_HORIZON_DAYS:
+        raise SlotNotBookable(
+            f"Chỉ đặt lịch trước tối đa {DEFAULT_HORIZON_DAYS} ngày.",
+            f"appointments are taken up to {DEFAULT_HORIZON_DAYS} days ahead",
+        )
+    rules = hours.service_rules(service, centre)
+    slots = slots_of_day(
+        moment.date(),
+        rules,
+        hours.calendar_for(session, moment.year),
+        minutes=slot_minutes(service, centre),
+        counters=counters_serving(session, service.id),
+        tzinfo=moment.tzinfo,
+        closed_days=closed_days(session, centre.id),
+    )
+    return find_slot(slots, moment)
+
+
+def _parse_start(start: Any, timezone: str) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    try:
+        moment = start if isinstance(start, datetime) else datetime.fromisoformat(str(start))
+    except ValueError:
+        raise InvalidRequest(
+            "Giờ hẹn không hợp lệ (dạng 2026-11-26T08:00+07:00).",
+            "start must be an ISO time like 2026-11-26T08:00+07:00",
+        ) from None
+    zone = ZoneInfo(timezone)
+    try:
+        return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
+    except OverflowError:  # year 1 or 9999 shifted out of range
+        raise SlotNotBookable("Giờ hẹn không hợp lệ.", "start is out of range") from None
+
+
+# --- taking a seat: the one place that writes `seat` -----------------------------------------
+
+
+def _take_seat(
+    session: Session, service_id: int, slot: Slot, now: datetime, write: Callable[[int], int]
+) -> int:
+    """A free seat of `slot`, written by `write(seat)` (returns the rows written) in a
+    savepoint; the unique key refuses a seat another request took meanwhile, and the next
+    free one is tried. SlotUnavailable when none is left."""
+    start = slot.start.astimezone(now.tzinfo)
+    # Holds nobody confirmed in time give their seats back.
+    session.execute(
+        update(Appointment)
+        .where(
+            Appointment.service_id == service_id,
+            Appointment.slot_start == start,
+            Appointment.status == BookingStatus.HELD.value,
+            Appointment.hold_until <= now,
+        )
+        .values(status=BookingStatus.EXPIRED.value, seat=None, hold_token=None)
+        .execution_options(synchronize_session=False)
+    )
+    for _ in range(slot.capacity + 2):
+        taken = set(
+            session.execute(
+                select(Appointment.seat).where(
+                    Appointment.service_id == service_id,
+                    Appointment.slot_start == start,
+                    Appointment.seat.is_not(None),
+                )
+            ).scalars()
+        )
+        free = [seat for seat in range(slot.capacity) if seat not in taken]
+        if not free:
+            break
+        seat = random.choice(free)  # concurrent requests rarely pick the same one
+        try:
+            with session.begin_nested():
+                if write(seat) == 1:
+                    return seat
+        except IntegrityError:
+            continue
+    raise SlotUnavailable(
+        f"Khung giờ {slot.start:%H:%M} ngày {slot.start:%d/%m/%Y} đã kín chỗ: quý khách vui "
+        "lòng chọn khung giờ khác.",
+        f"the slot at {slot.start:%H:%M} on {slot.start:%d/%m/%Y} is fully booked: "
+        "choose another one",
+        details={"start": slot.start.isoformat()},
+    )
+
+
+def _load(session: Session, appointment_id: int) -> Appointment:
+    row = session.get(Appointment, appointment_id)
+    session.refresh(row)
+    return row
+
+
+# --- hold, book, change, cancel ------------------------------------------------------------
+
+
+def hold(session: Session, *, service_id: int, start: Any, now: datetime) -> Appointment:
+    """Hold a seat of the slot for HOLD_MINUTES while the citizen fills the form."""
+    service, centre = _bookable_service(session, service_id)
+    slot = _slot_at(session, service, centre, start, now)
+    token = secrets.token_urlsafe(18)
+    values = _new_row(service, slot, now) | {
+        "status": BookingStatus.HELD.value,
+        "hold_token": token,
+        "hold_until": now + timedelta(minutes=HOLD_MINUTES),
+    }
+    _take_seat(
+        session,
+        service.id,
+        slot,
+        now,
+        lambda seat: _insert(session, values | {"seat": seat}),
+    )
+    return session.execute(select(Appointment).where(Appointment.hold_token == token)).scalar_one()
+
+
+def book(
+    session: Session,
+    *,
+    phone: str,
+    now: datetime,
+    phone_key: str,
+    hold_token: str | None = None,
+    service_id: int | None = None,
+    start: Any = None,
+) -> Appointment:
+    """Book: confirm a held seat (`hold_token`), or take a seat of `service_id` at `start`
+    at once. The phone number is kept hashed and masked, like remote numbers'."""
+    normalized = normalize_phone(phone)
+    digest = phone_hash(normalized, phone_key)
+    if hold_token:
+        row = session.execute(
+            select(Appointment).where(Appointment.hold_token == hold_token)
+        ).scalar_one_or_none()
+        if row is None or row.status != BookingStatus.HELD.value:
+            raise HoldExpired(
+                "Khung giờ đã được giữ quá 5 phút và đã trả lại: quý khách vui lòng chọn lại.",
+                "the hold has expired and the seat was released: choose a slot again",
+            )
+        service, centre = _bookable_service(session, row.service_id)
+    else:
+        if service_id is None or start is None:
+            raise InvalidRequest(
+                "Thiếu khung giờ: gửi «hold» hoặc «service_id» và «start».",
+                "send hold, or service_id and start",
+            )
+        service, centre = _bookable_service(session, service_id)
+    _check_quota(session, centre, digest, now)
+    code = None
+    if hold_token:
+        code = _with_code(
+            session,
+            lambda c: (
+                session.connection()
+                .execute(
+                    update(Appointment)
+                    .where(
+                        Appointment.id == row.id,
+                        Appointment.status == BookingStatus.HELD.value,
+                        Appointment.seat.is_not(None),
+                    )
+                    .values(_booked_values(c, digest, normalized, now))
+                )
+                .rowcount
+            ),
+        )
+        if code is None:  # released meanwhile by another booking of the slot
+            raise HoldExpired(
+                "Khung giờ đã được giữ quá 5 phút và đã trả lại: quý khách vui lòng chọn lại.",
+                "the hold has expired and the seat was released: choose a slot again",
+            )
+    else:
+        slot = _slot_at(session, service, centre, start, now)
+        base = _new_row(service, slot, now)
+
+        def write(seat: int) -> int:
+            nonlocal code
+            code = _with_code(
+                session,
+                lambda c: _insert(
+                    session,
+                    base
+                    | {"seat": seat, "status": BookingStatus.BOOKED.value}
+                    | _booked_values(c, digest, normalized, now),
+                ),
+                nested=False,  # inside _take_seat's savepoint: a clash there is the seat's
+            )
+            return 1
+
+        _take_seat(session, service.id, slot, now, write)
+    booked = session.execute(
+        select(Appointment)
+        .where(Appointment.code == code)
+        .execution_options(populate_existing=True)  # written by Core statements above
+    ).scalar_one()
+    logger.info(
+        "appointment booked for service %s at %s (%s)",
+        service.id,
+        booked.slot_start.isoformat(),
+        mask_phone(normalized),
+    )
+    _emit(session, "appointment.booked", booked)
+    return booked
+
+
+def _insert(session: Session, values: dict[str, Any]) -> int:
+    """Insert a booking row (an INSERT's rowcount is not reliable across drivers: it
+    either raises or wrote one row)."""
+    session.connection().execute(insert(Appointment).values(values))
+    return 1
+
+
+def _booked_values(code: str, digest: str, normalized: str, now: datetime) -> dict[str, Any]:
+    return {
+        "status": BookingStatus.BOOKED.value,
+        "code": code,
+        "phone_hash": digest,
+        "phone_masked": mask_phone(normalized),
+        "booked_at": now,
+        "hold_token": None,
+        "hold_until": None,
+    }
+
+
+def _with_code(session: Session, write: Callable[[str], int], *, nested: bool = True) -> str | None:
+    """Write with a fresh confirmation code (drawn again on the rare clash of the unique
+    key); the code, or None when `write` wrote nothing."""
+    if not nested:
+        code = new_code()
+        return code if write(code) == 1 else None
+    for _ in range(_CODE_TRIES):
+        code = new_code()
+        try:
+            with session.begin_nested():
+                return code if write(code) == 1 else None
+        except IntegrityError:
+            continue
+    raise RuntimeError(f"no free appointment code after {_CODE_TRIES} tries")
+
+
+def change(session: Session, *, code: str, start: Any, now: datetime) -> Appointment:
+    """Move a booking to another slot of its service (its code stays); the old seat is
+    given up only once the new one is taken."""
+    row = by_code(session, code)
+    _still_open(row, now)
+    service, centre = _bookable_service(session, row.service_id)
+    slot = _slot_at(session, service, centre, start, now)
+    new_start = slot.start.astimezone(now.tzinfo)
+    if new_start == row.slot_start:
+        return row
+    moved = {
+        "slot_start": new_start,
+        "day": slot.start.date(),
+        "slot_minutes": int((slot.end - slot.start).total_seconds() // 60),
+    }
+    _take_seat(
+        session,
+        service.id,
+        slot,
+        now,
+        lambda seat: (
+            session.connection()
+            .execute(
+                update(Appointment)
+                .where(Appointment.id == row.id, Appointment.status == BookingStatus.BOOKED.value)
+                .values(moved | {"seat": seat})
+            )
+            .rowcount
+        ),
+    )
+    row = _load(session, row.id)
+    _emit(session, "appointment.changed", row)
+    return row
+
+
+def cancel(session: Session, *, code: str, now: datetime) -> Appointment:
+    """The citizen cancels: the seat is free at once."""
+    row = by_code(session, code)
+    _still_open(row, now)
+    cancel_rows(session, [row], now, reason="citizen")
+    return row
+
+
+def by_code(session: Session, code: str) -> Appointment:
+    code = check_code(code)
+    row = session.execute(select(Appointment).where(Appointment.code == code)).scalar_one_or_none()
+    if row is None:
+        raise NotFound(
+            "Không tìm thấy lịch hẹn với mã này: quý khách vui lòng kiểm tra lại mã.",
+            "no appointment has this code",
+        )
+    return row
+
+
+def _bookable_service(session: Session, service_id: int) -> tuple[Service, Centre]:
+    service = session.get(Service, service_id)
+    if service is None or not service.active:
+        raise NotFound(
+            f"Không tìm thấy dịch vụ số {service_id}.", f"service {service_id} not found"
+        )
+    if not service.appointments:
+        raise SlotNotBookable(
+            f"Dịch vụ «{service.name}» không nhận đặt lịch hẹn: quý khách vui lòng lấy số "
+            "tại kiosk hoặc trên điện thoại.",
+            f"service {service_id} does not take appointments",
+        )
+    return service, session.get(Centre, service.centre_id)
+
+
+def _new_row(service: Service, slot: Slot, now: datetime) -> dict[str, Any]:
+    return {
+        "centre_id": service.centre_id,
+        "service_id": service.id,
+        "day": slot.start.date(),
+        "slot_start": slot.start.astimezone(now.tzinfo),
+        "slot_minutes": int((slot.end - slot.start).total_seconds() // 60),
+        "created_at": now,
+    }
+
+
+def _still_open(row: Appointment, now: datetime) -> None:
+    if row.status != BookingStatus.BOOKED.value or row.slot_start <= now:
+        raise BookingClosed(
+            "Lịch hẹn này không còn thay đổi hay hủy được (đã hủy, đã đến hoặc đã qua giờ).",
+            "this appointment can no longer be changed or cancelled "
+            "(cancelled, checked in or past)",
+            details={"status": row.status},
+        )
+
+
+def _check_quota(session: Session, centre: Centre, digest: str, now: datetime) -> None:
+    from server.services.remote import _lock_phone
+
+    _lock_phone(session, digest)
+    limit = int((centre.settings or {}).get("appointments_per_phone") or DEFAULT_PER_PHONE)
+    active = session.execute(
+        select(func.count()).where(
+            Appointment.centre_id == centre.id,
+            Appointment.phone_hash == digest,
+            Appointment.status == BookingStatus.BOOKED.value,
+            Appointment.slot_start > now,
+        )
+    ).scalar_one()
+    if active >= limit:
+        raise BookingQuotaReached(
+            f"Số điện thoại này đã có {active} lịch hẹn sắp tới (tối đa {limit}): quý khách "
+            "vui lòng hủy một lịch trước khi đặt thêm.",
+            f"this phone number already has {active} upcoming appointments (at most {limit})",
+            details={"limit": limit},
+        )
+
+
+def cancel_rows(
+    session: Session, rows: Iterable[Appointment], now: datetime, *, reason: str
+) -> list[Appointment]:
+    done = []
+    for row in rows:
+        row.status = BookingStatus.CANCELLED.value
+        row.seat = None
+        row.hold_token = None
+        row.cancelled_at = now
+        row.cancel_reason = reason
+        done.append(row)
+    session.flush()
+    for row in done:
+        if row.code:
+            _emit(session, "appointment.cancelled", row, reason=reason)
+    return done
+
+
+def _emit(session: Session, event: str, row: Appointment, **extra: Any) -> None:
+    """For the centre's pages and the notifications work: never the phone number."""
+    outbox(session).append(
+        OutboxMessage(
+            event,
+            {
+                "appointment_id": row.id,
+                "service_id": row.service_id,
+                "slot_start": row.slot_start.isoformat(),
+                "status": row.status,
+                **extra,
+            },
+            (events.centre_room(row.centre_id),),
+        )
+    )
+
+
+def appointment_view(row: Appointment, timezone: str, service_name: str = "") -> dict[str, Any]:
+    """What the phone and the kiosk show (never the phone number, only its mask)."""
+    start = to_local(row.slot_start, timezone)
+    return {
+        "id": row.id,
+        "code": row.code,
+        "status": row.status,
+        "service_id": row.service_id,
+        "service": service_name,
+        "start": start.isoformat(),
+        "end": (start + timedelta(minutes=row.slot_minutes)).isoformat(),
+        "phone": row.phone_masked,
+        "hold_until": to_local(row.hold_until, timezone).isoformat() if row.hold_until else None,
+        "cancel_reason": row.cancel_reason,
+        "arrival": row.arrival,
+        "check_in_from": (start - timedelta(minutes=ARRIVAL_WINDOW_MINUTES)).isoformat(),
+    }

@@ -1,0 +1,99 @@
+"""Who waits: the waiting counts of a centre's day, the people ahead of a ticket, the
+(service, day) numbering row, and the `queue.updated` event the displays follow."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from server.db import OutboxMessage, outbox
+from server.domain.clock import local_day
+from server.domain.lifecycle import TicketStatus
+from server.models import Centre, NumberSequence, Ticket
+from server.services import events
+
+_WAITING_COUNTS = (
+    select(Ticket.service_id, func.count())
+    .where(
+        Ticket.centre_id == bindparam("centre_id"),
+        Ticket.day == bindparam("day"),
+        Ticket.status == TicketStatus.WAITING.value,
+    )
+    .group_by(Ticket.service_id)
+)
+
+
+def lock_sequence(session: Session, service_id: int, day: date) -> NumberSequence:
+    """The (service, day) numbering row, created if absent and locked until commit."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(NumberSequence)
+        .values(service_id=service_id, day=day, last_number=None, cycle=0)
+        .on_conflict_do_nothing()
+    )
+    stmt = select(NumberSequence).where(
+        NumberSequence.service_id == service_id, NumberSequence.day == day
+    )
+    if dialect == "postgresql":
+        stmt = stmt.with_for_update()
+    return session.execute(stmt.execution_options(populate_existing=True)).scalar_one()
+
+
+def waiting_counts(session: Session, centre_id: int, day: date) -> dict[int, int]:
+    """Waiting tickets per service id for the centre's day."""
+    # Core statements run on the session's connection directly: same transaction, without
+    # the ORM execution layer (measurably cheaper on the hot paths). Pending ORM changes
+    # (a requeued ticket, say) must reach the database before we count.
+    session.flush()
+    rows = session.connection().execute(_WAITING_COUNTS, {"centre_id": centre_id, "day": day})
+    return {service_id: count for service_id, count in rows}
+
+
+def emit_queue(
+    session: Session, centre: Centre, now: datetime, counts: dict[int, int] | None = None
+) -> dict[int, int]:
+    if counts is None:
+        counts = waiting_counts(session, centre.id, local_day(now, centre.timezone))
+    outbox(session).append(
+        OutboxMessage(
+            events.QUEUE_UPDATED,
+            {
+                "centre_id": centre.id,
+                "services": [{"id": sid, "waiting": n} for sid, n in sorted(counts.items())],
+            },
+            (events.centre_room(centre.id),),
+        )
+    )
+    return counts
+
+
+def waiting_in_service(session: Session, service_id: int, day: date, *, priority_only: bool) -> int:
+    conditions = [
+        Ticket.service_id == service_id,
+        Ticket.day == day,
+        Ticket.status == TicketStatus.WAITING.value,
+    ]
+    if priority_only:
+        conditions.append(Ticket.is_priority.is_(True))
+    return session.execute(select(func.count()).where(*conditions)).scalar_one()
+
+
+def waiting_ahead_of(session: Session, ticket: Ticket) -> int:
+    """People in the same line before this ticket (0 once it is called)."""
+    if ticket.status != TicketStatus.WAITING.value:
+        return 0
+    conditions = [
+        Ticket.service_id == ticket.service_id,
+        Ticket.day == ticket.day,
+        Ticket.status == TicketStatus.WAITING.value,
+        (Ticket.queued_at < ticket.queued_at)
+        | ((Ticket.queued_at == ticket.queued_at) & (Ticket.id < ticket.id)),
+    ]
+    if ticket.is_priority:
+        conditions.append(Ticket.is_priority.is_(True))
+    return session.execute(select(func.count()).where(*conditions)).scalar_one()

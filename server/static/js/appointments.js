@@ -1,0 +1,185 @@
+// Đặt lịch hẹn (/dat-lich): the service's free slots (GET /api/v1/appointments/slots), a
+// slot held while the phone number is typed (POST appointment-holds), the booking (POST
+// appointments) with its code and QR; change (PATCH) and cancel (DELETE) by the code
+// (docs/appointments.md).
+
+import { api } from "/assets/js/lib/api.js";
+import { byId, setText } from "/assets/js/lib/dom.js";
+
+const root = byId("appt");
+const form = byId("book-form");
+const WEEKDAYS = ["CN", "T2", "T3", "T4", "T5", "T6", "T7"];
+let days = [];
+let hold = null; // {token, until}
+let timer = null;
+let changing = null; // the code of the booking being moved
+
+const hhmm = (iso) => iso.slice(11, 16);
+const ddmm = (iso) => `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)}`;
+const dayLabel = (iso) => `${WEEKDAYS[new Date(`${iso}T12:00:00`).getDay()]}, ${ddmm(iso)}`;
+
+function fail(message) {
+  setText(byId("error"), message);
+  byId("error").hidden = !message;
+}
+
+function serviceId() {
+  const chosen = form.querySelector("input[name=service]:checked");
+  return chosen ? Number(chosen.value) : null;
+}
+
+async function loadSlots() {
+  const id = serviceId();
+  if (!id) return;
+  try {
+    const body = await api("GET", `appointments/slots?service_id=${id}`);
+    days = body.days;
+  } catch (error) {
+    days = [];
+    fail(error.message);
+  }
+  const select = byId("day");
+  const keep = select.value;
+  select.replaceChildren(...days.map((d) => new Option(dayLabel(d.day), d.day)));
+  if (days.some((d) => d.day === keep)) select.value = keep;
+  showSlots();
+}
+
+function showSlots() {
+  const day = days.find((d) => d.day === byId("day").value);
+  const buttons = (day ? day.slots : []).map((slot) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "p-slot";
+    b.dataset.start = slot.start;
+    b.disabled = slot.free < 1;
+    b.setAttribute("aria-pressed", String(Boolean(hold && hold.start === slot.start)));
+    b.append(hhmm(slot.start));
+    const note = document.createElement("small");
+    note.textContent = slot.free < 1 ? "Hết chỗ" : `Còn ${slot.free} chỗ`;
+    b.append(note);
+    return b;
+  });
+  byId("slots").replaceChildren(...buttons);
+  byId("no-slots").hidden = days.length > 0;
+}
+
+function stopHold() {
+  clearInterval(timer);
+  hold = null;
+  byId("held").hidden = true;
+}
+
+function tick() {
+  const left = Math.max(0, Math.round((hold.until - Date.now()) / 1000));
+  setText(byId("countdown"), `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`);
+  if (left === 0) {
+    stopHold();
+    fail("Hết thời gian giữ chỗ: quý khách vui lòng chọn lại giờ hẹn. / The hold expired: choose a time again.");
+    loadSlots();
+  }
+}
+
+async function pick(start) {
+  fail("");
+  try {
+    if (changing) {
+      showBooking(await api("PATCH", `appointments/${changing}`, { body: { start } }));
+      return;
+    }
+    const held = await api("POST", "appointment-holds", { body: { service_id: serviceId(), start } });
+    clearInterval(timer);
+    hold = { token: held.hold, start, until: Date.now() + Number(root.dataset.holdMinutes) * 60000 };
+    setText(byId("held-when"), `${hhmm(start)} ${dayLabel(start.slice(0, 10))}`);
+    byId("held").hidden = false;
+    tick();
+    timer = setInterval(tick, 1000);
+    showSlots();
+    byId("phone").focus();
+  } catch (error) {
+    fail(error.message);
+    loadSlots();
+  }
+}
+
+function showBooking(booking) {
+  stopHold();
+  changing = null;
+  form.hidden = true;
+  byId("cancelled").hidden = true;
+  setText(byId("when"), `${hhmm(booking.start)} ${dayLabel(booking.start.slice(0, 10))}`);
+  setText(byId("service"), booking.service);
+  setText(byId("code"), booking.code);
+  byId("qr").src = booking.qr_url;
+  byId("done").hidden = false;
+  byId("done").dataset.code = booking.code;
+  byId("done").dataset.service = booking.service_id;
+}
+
+if (form) {
+  form.addEventListener("change", (event) => {
+    if (event.target.name === "service") {
+      stopHold();
+      loadSlots();
+    } else if (event.target.id === "day") showSlots();
+  });
+  byId("slots").addEventListener("click", (event) => {
+    const button = event.target.closest("button.p-slot");
+    if (button && !button.disabled) pick(button.dataset.start);
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!hold) return fail("Vui lòng chọn giờ hẹn. / Choose a time.");
+    const phone = byId("phone").value.trim();
+    if (!phone) return fail("Vui lòng nhập số điện thoại di động. / Enter your mobile number.");
+    byId("confirm").disabled = true;
+    try {
+      showBooking(await api("POST", "appointments", { body: { hold: hold.token, phone } }));
+    } catch (error) {
+      fail(error.message);
+      if (error.code === "hold_expired") {
+        stopHold();
+        loadSlots();
+      }
+    } finally {
+      byId("confirm").disabled = false;
+    }
+  });
+  byId("change").addEventListener("click", () => {
+    const done = byId("done");
+    changing = done.dataset.code;
+    const radio = form.querySelector(`input[name=service][value="${done.dataset.service}"]`);
+    if (radio) radio.checked = true;
+    done.hidden = true;
+    form.hidden = false;
+    fail("");
+    loadSlots();
+  });
+  byId("cancel").addEventListener("click", async () => {
+    try {
+      await api("DELETE", `appointments/${byId("done").dataset.code}`);
+      byId("done").hidden = true;
+      byId("cancelled").hidden = false;
+      form.hidden = false;
+      loadSlots();
+    } catch (error) {
+      fail(error.message);
+      form.hidden = false;
+    }
+  });
+  byId("lookup-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const code = byId("lookup-code").value.replace(/[\s-]/g, "");
+    try {
+      const booking = await api("GET", `appointments/${encodeURIComponent(code)}`);
+      if (booking.status !== "booked") {
+        form.hidden = false;
+        return fail(`Lịch hẹn này ${booking.status === "cancelled" ? "đã bị hủy" : "đã dùng"}. / This booking is ${booking.status}.`);
+      }
+      showBooking(booking);
+    } catch (error) {
+      fail(error.message);
+    }
+  });
+  loadSlots();
+}

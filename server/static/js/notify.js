@@ -1,0 +1,126 @@
+// "Nhận thông báo" for one ticket (server/templates/_notify.html, docs/notifications.md):
+// Web Push through this page's service worker (notify-sw.js) and/or SMS / Zalo to a mobile
+// number, each with the citizen's consent, each withdrawable ("Tắt").
+
+import { api } from "/assets/js/lib/api.js";
+import { byId, el } from "/assets/js/lib/dom.js";
+
+const WORKER_URL = "/assets/sw/notify-sw.js";
+
+function keyBytes(base64url) {
+  const padded = (base64url + "===".slice((base64url.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+  return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
+}
+
+function say(vi, en = "") {
+  const node = byId("notify-status");
+  node.replaceChildren(vi, ...(en ? [el("span", { class: "en", text: en })] : []));
+}
+
+/* The worker's registration once it is active (`serviceWorker.ready` would wait for one
+   whose scope holds this page: the worker lives under /assets/sw/, its own scope). */
+async function activeRegistration() {
+  const registration = await navigator.serviceWorker.register(WORKER_URL);
+  const worker = registration.installing || registration.waiting || registration.active;
+  if (worker && worker.state !== "activated") {
+    await new Promise((resolve) => {
+      worker.addEventListener("statechange", () => worker.state === "activated" && resolve());
+    });
+  }
+  return registration;
+}
+
+function pushSupported() {
+  return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
+}
+
+/** Show the widget for the ticket `code`; `phone` pre-fills the SMS number (/lay-so). */
+export async function mountNotify(code, { phone = "" } = {}) {
+  const base = `tickets/${encodeURIComponent(code)}/notifications`;
+  let offer;
+  try {
+    offer = await api("GET", "notifications/channels");
+  } catch {
+    return; // no notifications without the server: the page works as before
+  }
+  const channels = new Set(offer.channels);
+  if (!channels.size) return;
+  const box = byId("notify");
+  box.hidden = false;
+  box.dataset.code = code;
+
+  async function refresh() {
+    const { subscriptions } = await api("GET", base);
+    const list = byId("notify-list");
+    if (pushOffered) byId("notify-push-box").hidden = subscriptions.some((s) => s.channel === "webpush");
+    list.replaceChildren(
+      ...subscriptions.map((s) =>
+        el(
+          "li",
+          { dataset: { channel: s.channel, id: s.id } },
+          s.channel === "webpush" ? "Đang bật: thông báo trên trình duyệt " : `Đang bật: ${s.channel === "zalo" ? "Zalo" : "SMS"} đến ${s.phone} `,
+          el("button", {
+            type: "button",
+            class: "notify-off",
+            text: "Tắt / Turn off",
+            onclick: async () => {
+              await api("DELETE", `${base}/${s.id}`);
+              say("Đã tắt thông báo.", "Notifications off.");
+              await refresh();
+            },
+          }),
+        ),
+      ),
+    );
+  }
+
+  const pushOffered = channels.has("webpush") && pushSupported() && Boolean(offer.vapid_public_key);
+  if (pushOffered) {
+    byId("notify-push-box").hidden = false;
+    byId("notify-push").addEventListener("click", async () => {
+      try {
+        const permission = await Notification.requestPermission();
+        if (permission !== "granted") {
+          say("Trình duyệt chưa cho phép thông báo.", "The browser did not allow notifications.");
+          return;
+        }
+        const registration = await activeRegistration();
+        const subscription =
+          (await registration.pushManager.getSubscription()) ||
+          (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(offer.vapid_public_key) }));
+        await api("POST", base, { body: { channel: "webpush", subscription: subscription.toJSON(), consent: true } });
+        say("Đã bật thông báo trên điện thoại này.", "Notifications are on for this phone.");
+        await refresh();
+      } catch (error) {
+        say(`Không bật được thông báo: ${error.message}`, "Could not turn notifications on.");
+      }
+    });
+  }
+  if (channels.has("sms") || channels.has("zalo")) {
+    const form = byId("notify-sms-form");
+    form.hidden = false;
+    byId("notify-phone").value = phone;
+    byId("notify-channel-box").hidden = !channels.has("zalo");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!byId("notify-consent").checked) {
+        say("Vui lòng đánh dấu đồng ý nhận tin nhắn.", "Please tick your consent first.");
+        return;
+      }
+      const chosen = form.querySelector("input[name=notify-channel]:checked");
+      const channel = channels.has("zalo") && chosen ? chosen.value : "sms";
+      try {
+        await api("POST", base, { body: { channel, phone: byId("notify-phone").value.trim(), consent: true } });
+        say("Đã đăng ký nhận tin nhắn.", "Messages are on.");
+        await refresh();
+      } catch (error) {
+        say(error.message, error.messageEn);
+      }
+    });
+  }
+  await refresh();
+}
+
+// The ticket page names its ticket in #notify's config; /lay-so mounts it after issuing.
+const config = document.getElementById("notify-config");
+if (config) mountNotify(JSON.parse(config.textContent).code);

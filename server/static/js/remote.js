@@ -1,0 +1,46 @@
+// Lấy số từ xa (/lay-so): POST /api/v1/remote-tickets with the chosen service and the
+// phone number, then the number and its six-digit check-in code (docs/remote.md), and
+// "Nhận thông báo" for it (docs/notifications.md).
+
+import { api } from "/assets/js/lib/api.js";
+import { byId, setText } from "/assets/js/lib/dom.js";
+import { mountNotify } from "/assets/js/notify.js";
+
+const form = byId("remote-form");
+
+function fail(message) {
+  setText(byId("error"), message);
+  byId("error").hidden = false;
+}
+
+if (form) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const chosen = form.querySelector("input[name=service]:checked");
+    const phone = byId("phone").value.trim();
+    if (!chosen) {
+      fail("Vui lòng chọn dịch vụ.");
+      return;
+    }
+    if (!phone) {
+      fail("Vui lòng nhập số điện thoại di động.");
+      return;
+    }
+    byId("submit").disabled = true;
+    byId("error").hidden = true;
+    try {
+      const ticket = await api("POST", "remote-tickets", { body: { service_id: Number(chosen.value), phone } });
+      setText(byId("number"), ticket.number);
+      setText(byId("service"), ticket.service_name);
+      setText(byId("code"), ticket.remote.code);
+      byId("follow").href = `/t/${encodeURIComponent(ticket.public_code)}`;
+      form.hidden = true;
+      byId("done").hidden = false;
+      mountNotify(ticket.public_code, { phone }); // "Nhận thông báo" for the new number
+    } catch (error) {
+      fail(error.message);
+    } finally {
+      byId("submit").disabled = false;
+    }
+  });
+}

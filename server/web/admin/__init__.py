@@ -1,0 +1,1 @@
+"""Pages under /admin: the administrator only (session cookie, role admin)."""

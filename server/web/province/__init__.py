@@ -1,0 +1,1 @@
+"""Pages of the province: its administrators and viewers (role viewer, no centre)."""

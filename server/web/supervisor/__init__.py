@@ -1,0 +1,1 @@
+"""Pages of a centre's supervisors (session cookie, roles supervisor and admin)."""

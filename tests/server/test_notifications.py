@@ -1,0 +1,360 @@
+"""Notifications through the real app (SQLite and PostgreSQL): consent recorded, the
+triggers (joined, N ahead, called, no-show) queue messages in the move's transaction, the
+worker sends them through the real channels to local simulators (an SMS gateway that
+fails, stalls and answers 5xx; a Web Push service that checks the VAPID JWT and decrypts
+the payload), retries with back-off, never sends one message twice, and never logs a
+phone number."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from server.domain.clock import utcnow
+from server.models import NotifyMessage, NotifySubscription, Service, Ticket
+from server.notify import store
+from server.notify.delivery import NotifyWorker, channels_from_config
+from server.notify.gateway_sim import GatewaySimulator
+from server.notify.keys import generate_vapid_key
+from tests.push_service import PushService
+
+PHONE = "0912345678"
+DIGITS = ("912345678", "+84912345678", "0912 345 678")
+
+
+@pytest.fixture
+def clock(app):
+    """The app's clock from the real time (the counters' calls use the real one), moved on
+    by the tests past the worker's back-off."""
+
+    class Clock:
+        moment = utcnow()
+
+        def set(self, moment) -> None:
+            self.moment = moment
+
+    fixed = Clock()
+    app.extensions["tthcc_clock"] = lambda: fixed.moment
+    return fixed
+
+
+@pytest.fixture
+def gateway(app):
+    sim = GatewaySimulator(stall=1.5).start()
+    config = app.config["TTHCC"]
+    config.sms_gateway_url, config.sms_gateway_token = sim.url, sim.token
+    config.sms_gateway_timeout_seconds = 1
+    yield sim
+    sim.close()
+
+
+def _worker(app, clock, **kw) -> NotifyWorker:
+    return NotifyWorker(
+        app.extensions["tthcc_db"],
+        channels_from_config(app.config["TTHCC"]),
+        app.config["SECRET_KEY"],
+        clock=lambda: clock.moment,
+        send_timeout=1,
+        **kw,
+    )
+
+
+def _issue(client, service_id: int) -> dict:
+    r = client.post("/api/v1/tickets", json={"service_id": service_id})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def _messages(database) -> list[tuple[str, str, int]]:
+    with database.transaction() as s:
+        rows = s.execute(
+            select(NotifyMessage.kind, NotifyMessage.status, NotifyMessage.attempts).order_by(
+                NotifyMessage.id
+            )
+        )
+        return [tuple(r) for r in rows]
+
+
+def test_sms_from_consent_to_no_show_retried_reported_and_never_logging_the_number(
+    app, client, demo, database, clock, gateway, admin, staff_token, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    admin("PATCH", f"/admin/centres/{demo.centre_id}", json={"notify_ahead": 1})
+    with database.transaction() as s:
+        sid = s.execute(select(Service.id).where(Service.code == "HT1")).scalar_one()
+    first, second, mine = (_issue(client, sid) for _ in range(3))
+    url = f"/api/v1/tickets/{mine['public_code']}/notifications"
+
+    no = client.post(url, json={"channel": "sms", "phone": PHONE, "consent": False})
+    assert no.status_code == 422 and "đồng ý" in no.get_json()["message"]
+    r = client.post(url, json={"channel": "sms", "phone": PHONE, "consent": True})
+    assert r.status_code == 201, r.get_json()
+    assert (r.get_json()["phone"], r.get_json()["ahead_threshold"]) == ("***5678", 1)
+    with database.transaction() as s:
+        sub = s.execute(select(NotifySubscription)).scalar_one()
+        assert sub.consented_at == clock.moment and sub.channel == "sms"
+        assert PHONE not in sub.phone_sealed and sub.phone_masked == "***5678"
+
+    # joined: a 503, then a stall past the client's time-out, then accepted once.
+    worker = _worker(app, clock)
+    gateway.fault("error")
+    gateway.fault("stall")
+    assert worker.run_once() == {"queued": 0, "pending": 1}
+    assert worker.run_once() == {"queued": 0}  # not due yet: 5 s back-off
+    clock.set(clock.moment + timedelta(seconds=6))
+    assert worker.run_once() == {"queued": 0, "pending": 1}  # stalled: retry in 10 s
+    clock.set(clock.moment + timedelta(seconds=11))
+    assert worker.run_once() == {"queued": 0, "sent": 1}  # the gateway had it: 409
+    assert [mode for _, mode in gateway.requests] == ["error", "stall", "ok"]
+    assert len(gateway.accepted) == 1
+    joined = next(iter(gateway.accepted.values()))
+    assert joined["to"] == "+84912345678" and joined["channel"] == "sms"
+    assert joined["text"].startswith(f"Số {mine['number']}: đã bật thông báo")
+    assert "Hiện có 2 người phía trước" in joined["text"]
+
+    staff = {"Authorization": f"Bearer {staff_token}"}
+    assert (
+        client.post("/api/v1/counters/1/status", json={"status": "open"}, headers=staff).status_code
+        < 300
+    )
+    called = client.post("/api/v1/counters/1/call-next", json={}, headers=staff)
+    assert called.get_json().get("id") == first["id"], called.get_json()
+    assert worker.run_once() == {"queued": 1, "sent": 1}
+    assert worker.run_once() == {"queued": 0}  # "near" once only
+    served = {"resolve": "served", "current_ticket_id": first["id"]}
+    assert (
+        client.post("/api/v1/counters/1/call-next", json=served, headers=staff).status_code == 200
+    )
+    served["current_ticket_id"] = second["id"]
+    r = client.post("/api/v1/counters/1/call-next", json=served, headers=staff)
+    assert r.get_json()["id"] == mine["id"], r.get_json()
+    assert worker.run_once() == {"queued": 1, "sent": 1}  # the call, read from the trail
+    gateway.fault("fail")  # the gateway refuses the no-show message for good: no retry
+    assert client.post(f"/api/v1/tickets/{mine['id']}/no-show", headers=staff).status_code < 300
+    assert worker.run_once() == {"queued": 1, "failed": 1}
+    assert worker.run_once() == {"queued": 0}  # each move is told once
+    texts = [m["text"] for m in gateway.accepted.values()]
+    assert texts[1].startswith(f"Số {mine['number']}: sắp đến lượt")
+    assert "Còn 1 người phía trước" in texts[1]
+    assert texts[2].startswith(f"Mời số {mine['number']} đến Quầy 1 / Number")
+    assert f"Xin mời công dân có số thứ tự {mine['number']} đến Quầy 1." in texts[2]
+    assert _messages(database) == [
+        ("joined", "sent", 3),
+        ("near", "sent", 1),
+        ("called", "sent", 1),
+        ("no_show", "failed", 1),
+    ]
+
+    report = admin("GET", f"/notifications/report?centre_id={demo.centre_id}").get_json()
+    assert report["totals"] | {} == {
+        "pending": 0,
+        "sending": 0,
+        "sent": 3,
+        "failed": 1,
+        "expired": 0,
+        "cancelled": 0,
+    }
+    assert report["by_channel"]["sms"]["sent"] == 3 and report["consents"] == {"sms": 1}
+    assert report["recent_failures"][0]["kind"] == "no_show"
+    assert report["booking_notices"] == {"unsent": 0, "sent": 0}
+    assert "422" in report["recent_failures"][0]["error"]
+    assert client.get(f"/api/v1/notifications/report?centre_id={demo.centre_id}").status_code == 401
+
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "***5678" in logged
+    for digits in DIGITS:
+        assert digits not in logged, f"{digits} in the logs"
+
+
+def test_withdrawing_cancels_what_is_queued_erases_the_number_and_stops_the_triggers(
+    app, client, demo, database, clock, gateway, staff_token
+):
+    with database.transaction() as s:
+        sid = s.execute(select(Service.id).where(Service.code == "HT1")).scalar_one()
+    mine = _issue(client, sid)
+    url = f"/api/v1/tickets/{mine['public_code']}/notifications"
+    sub = client.post(url, json={"channel": "sms", "phone": PHONE, "consent": True}).get_json()
+    again = client.post(url, json={"channel": "sms", "phone": "+84 912 345 678", "consent": True})
+    assert again.get_json()["id"] == sub["id"]  # the same number: the same consent
+    assert [s["id"] for s in client.get(url).get_json()["subscriptions"]] == [sub["id"]]
+    r = client.delete(f"{url}/{sub['id']}")
+    assert r.status_code == 200 and r.get_json()["cancelled"] == 1
+    assert client.get(url).get_json()["subscriptions"] == []
+    staff = {"Authorization": f"Bearer {staff_token}"}
+    client.post("/api/v1/counters/1/status", json={"status": "open"}, headers=staff)
+    client.post("/api/v1/counters/1/call-next", json={}, headers=staff)
+    assert _worker(app, clock).run_once() == {"queued": 0}
+    assert gateway.requests == []
+    with database.transaction() as s:
+        row = s.get(NotifySubscription, sub["id"])
+        assert row.phone_sealed is None and row.withdrawn_reason == "citizen"
+        assert row.withdrawn_at == clock.moment
+    assert _messages(database) == [("joined", "cancelled", 0)]
+    # An other ticket's code cannot withdraw it; a finished ticket takes no new consent.
+    other = _issue(client, sid)
+    assert (
+        client.delete(
+            f"/api/v1/tickets/{other['public_code']}/notifications/{sub['id']}"
+        ).status_code
+        == 404
+    )
+    r = client.post(url, json={"channel": "zalo", "phone": PHONE, "consent": True})
+    assert (r.status_code, r.get_json()["error"]) == (409, "channel_unavailable")
+    for phone, status in (("0987654321", 201), ("0912345678", 201), ("0911111111", 409)):
+        r = client.post(url, json={"channel": "sms", "phone": phone, "consent": True})
+        assert r.status_code == status, r.get_json()
+    assert r.get_json()["error"] == "too_many_numbers"
+    # A day later the worker erases the numbers kept for the ticket's day.
+    clock.set(clock.moment + timedelta(hours=25))
+    _worker(app, clock).run_once()
+    with database.transaction() as s:
+        kept = s.scalars(select(NotifySubscription).where(NotifySubscription.id != sub["id"]))
+        assert {(k.withdrawn_reason, k.phone_sealed) for k in kept} == {("expired", None)}
+
+
+def test_two_workers_never_send_the_same_message_and_a_lapsed_claim_is_taken_over(
+    app, client, demo, database, clock, gateway
+):
+    with database.transaction() as s:
+        sid = s.execute(select(Service.id).where(Service.code == "HT1")).scalar_one()
+    mine = _issue(client, sid)
+    url = f"/api/v1/tickets/{mine['public_code']}/notifications"
+    client.post(url, json={"channel": "sms", "phone": PHONE, "consent": True})
+    with database.transaction() as s:
+        sub = s.execute(select(NotifySubscription)).scalar_one()
+        text = store.texts.near("1001", 1)
+        for i in range(59):
+            store.enqueue(s, sub, "near", f"load:{i}", text, "/t/x", clock.moment)
+    # A worker that claimed one message and died: its lease lapses, another sends it.
+    dead = _worker(app, clock, name="dead", batch=1)
+    from server.notify.delivery import claim
+
+    [lost] = claim(database, "dead", clock.moment, limit=1, lease=dead.lease)
+    clock.set(clock.moment + dead.lease + timedelta(seconds=1))
+
+    workers = [_worker(app, clock, name=f"w{i}", batch=4) for i in range(4)]
+    barrier = threading.Barrier(len(workers))
+    errors: list[BaseException] = []
+
+    def drain(worker: NotifyWorker) -> None:
+        try:
+            barrier.wait()
+            while sum(v for k, v in worker.run_once().items() if k != "queued"):
+                pass
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=drain, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    references = [ref for ref, _ in gateway.requests]
+    assert len(references) == 60 and len(set(references)) == 60  # each sent once
+    with database.transaction() as s:
+        counts = dict(
+            s.execute(
+                select(NotifyMessage.status, func.count()).group_by(NotifyMessage.status)
+            ).all()
+        )
+        took_over = s.get(NotifyMessage, lost)
+        by = dict(
+            s.execute(
+                select(NotifyMessage.claimed_by, func.count()).group_by(NotifyMessage.claimed_by)
+            ).all()
+        )
+    assert counts == {"sent": 60}
+    assert took_over.claimed_by != "dead" and took_over.attempts == 2
+    assert len(by) > 1, by  # the work was shared
+
+
+def test_web_push_is_vapid_signed_and_encrypted_for_the_browsers_keys_and_gone_stops_it(
+    app, client, demo, database, clock, staff_token
+):
+    config = app.config["TTHCC"]
+    config.notify_push_allow_local = True
+    public_key = generate_vapid_key(config.vapid_key_path)
+    assert client.get("/api/v1/notifications/channels").get_json() == {
+        "channels": ["webpush"],
+        "vapid_public_key": public_key,
+    }
+    service = PushService().start()
+    try:
+        with database.transaction() as s:
+            sid = s.execute(select(Service.id).where(Service.code == "HT1")).scalar_one()
+        mine = _issue(client, sid)
+        url = f"/api/v1/tickets/{mine['public_code']}/notifications"
+        browser = service.new_subscription()
+        body = {"channel": "webpush", "subscription": browser.to_json(), "consent": True}
+        assert client.post(url, json=body).status_code == 201
+        config.notify_push_allow_local = False  # in production: https, never our own network
+        refused = client.post(
+            url, json=body | {"subscription": service.new_subscription().to_json()}
+        )
+        assert refused.status_code == 422
+        worker = _worker(app, clock)
+        assert worker.run_once() == {"queued": 1, "sent": 2}  # joined, and 0 ahead ≤ 3
+        pushes = service.wait_for(2)
+        assert pushes[0].vapid_key == public_key
+        assert (
+            pushes[0].payload["title"]
+            == f"Số {mine['number']}: đã bật thông báo / Notifications on"
+        )
+        assert pushes[0].payload["url"] == f"/t/{mine['public_code']}"
+        assert pushes[1].payload["title"].startswith(f"Số {mine['number']}: sắp đến lượt")
+        service.answer[browser.id] = 410  # the browser unsubscribed: the service forgot it
+        staff = {"Authorization": f"Bearer {staff_token}"}
+        client.post("/api/v1/counters/1/status", json={"status": "open"}, headers=staff)
+        client.post("/api/v1/counters/1/call-next", json={}, headers=staff)
+        assert worker.run_once() == {"queued": 1, "failed": 1}
+        with database.transaction() as s:
+            sub = s.execute(select(NotifySubscription)).scalar_one()
+            assert (sub.withdrawn_reason, sub.endpoint) == ("gone", None)
+            assert s.get(Ticket, mine["id"]).status == "called"
+    finally:
+        service.close()
+
+
+def test_a_closure_of_today_tells_the_holders_of_todays_numbers(
+    app, client, demo, database, clock, gateway, admin
+):
+    with database.transaction() as s:
+        sid = s.execute(select(Service.id).where(Service.code == "HT1")).scalar_one()
+    mine = _issue(client, sid)
+    url = f"/api/v1/tickets/{mine['public_code']}/notifications"
+    client.post(url, json={"channel": "sms", "phone": PHONE, "consent": True})
+    with database.transaction() as s:
+        day = s.get(Ticket, mine["id"]).day
+    r = admin(
+        "POST",
+        f"/centres/{demo.centre_id}/closures",
+        json={"day": day.isoformat(), "reason": "mất điện"},
+    )
+    assert r.status_code < 300, r.get_json()
+    # joined and closure were queued by their requests, "near" (0 ahead) by the round
+    assert _worker(app, clock).run_once() == {"queued": 1, "sent": 3}
+    closure = [m for m in gateway.wait_for(3) if "tạm nghỉ" in m["text"]]
+    assert f"tạm nghỉ ngày {day:%d/%m/%Y}" in closure[0]["text"]
+    assert "(mất điện)" in closure[0]["text"]
+
+
+def test_the_vapid_key_is_made_once_and_kept_unless_rotated(app, database):
+    from server.cli import cli
+
+    runner = app.test_cli_runner()
+    first = runner.invoke(cli, ["notify", "vapid"])
+    assert first.exit_code == 0, first.output
+    path = app.config["TTHCC"].vapid_key_path
+    assert path.stat().st_mode & 0o777 == 0o600
+    again = runner.invoke(cli, ["notify", "vapid"])
+    assert again.output.splitlines()[-1] == first.output.splitlines()[-1]
+    assert "kept" in again.output
+    rotated = runner.invoke(cli, ["notify", "vapid", "--rotate"])
+    assert rotated.output.splitlines()[-1] != first.output.splitlines()[-1]
+    report = runner.invoke(cli, ["notify", "report"])
+    assert report.exit_code == 0 and '"totals"' in report.output
