@@ -59,6 +59,15 @@ class OutsideOpeningHours(DomainError):
     http_status = 409
 
 
+class CentreClosed(DomainError):
+    """The centre is closed today (an administrator's closure, /admin/closures): no number
+    from the kiosk or a phone. `details`: reason ("closure"), closure_reason (the
+    administrator's words), next_opening (local ISO time or None)."""
+
+    code = "centre_closed"
+    http_status = 409
+
+
 class DailyCapReached(DomainError):
     """The service handed out its daily cap of tickets today ("hết số hôm nay").
     `details`: daily_cap, next_opening (local ISO time or None)."""
@@ -314,13 +323,17 @@ class Availability:
     #: The next opening in words ("13:30 hôm nay"), for a short line on the kiosk.
     opens_vi: str = ""
     opens_en: str = ""
+    #: state "closure": the administrator's reason for the closed day ("" for none).
+    closure_reason: str = ""
 
     @property
     def is_open(self) -> bool:
         return self.state == "open"
 
     def view(self) -> dict[str, Any]:
+        extra = {"closure_reason": self.closure_reason} if self.state == "closure" else {}
         return {
+            **extra,
             "state": self.state,
             "open": self.is_open,
             "next_opening": self.next_opening.isoformat() if self.next_opening else None,
@@ -336,7 +349,11 @@ class Availability:
             "reason": self.state,
             "next_opening": self.next_opening.isoformat() if self.next_opening else None,
         }
-        cls = DailyCapReached if self.state == "full" else OutsideOpeningHours
+        if self.state == "closure":
+            details["closure_reason"] = self.closure_reason
+        cls = {"full": DailyCapReached, "closure": CentreClosed}.get(
+            self.state, OutsideOpeningHours
+        )
         return cls(self.message_vi, self.message_en, details=details)
 
 
@@ -418,6 +435,57 @@ def availability(
     if rules.daily_cap is not None and issued_today >= rules.daily_cap:
         return full(local_now, rules, calendar, service_name=service_name)
     return Availability("open")
+
+
+def closed_day(
+    local_now: datetime,
+    rules: IssuingRules,
+    calendar: WorkingCalendar,
+    closures: Mapping[date, str],
+) -> Availability | None:
+    """The centre closed `local_now`'s day (`closures`: closed day → the administrator's
+    reason): state "closure", saying when it issues again (the next opening on a day that is
+    not closed). None when today is not closed."""
+    today = local_now.date()
+    if today not in closures:
+        return None
+    reason = closures[today] or ""
+    opening: datetime | None = None
+    moment = local_now
+    for _ in range(_LOOKAHEAD_DAYS):
+        opening = next_opening(moment, rules, calendar, after_today=True)
+        if opening is None or opening.date() not in closures:
+            break
+        moment = opening
+    if opening is not None and opening.date() in closures:
+        opening = None
+    if opening is not None and opening.time() == time(0):  # no hours: the whole next day
+        opens = (_day_vi(opening.date(), today), _day_en(opening.date(), today))
+        back_vi, back_en = f" Mời quý khách quay lại {opens[0]}.", f" Please come back {opens[1]}."
+    else:
+        opens = (when_vi(opening, local_now), when_en(opening, local_now))
+        back_vi = f" Mời quý khách quay lại lúc {opens[0]}." if opening else ""
+        back_en = f" Please come back at {opens[1]}." if opening else ""
+    why_vi = f": {reason}" if reason else ""
+    why_en = f" ({reason})" if reason else ""
+    return Availability(
+        "closure",
+        opening,
+        f"Hôm nay trung tâm nghỉ{why_vi}.{back_vi}",
+        f"The centre is closed today{why_en}.{back_en}",
+        *opens,
+        closure_reason=reason,
+    )
+
+
+def _day_vi(day: date, today: date) -> str:
+    name = f"{WEEKDAY_NAMES_VI[day.weekday()]}, {day:%d/%m/%Y}"
+    return f"ngày mai ({name})" if (day - today).days == 1 else f"vào {name}"
+
+
+def _day_en(day: date, today: date) -> str:
+    name = f"{WEEKDAY_NAMES_EN[day.weekday()]} {day:%d/%m/%Y}"
+    return f"tomorrow ({name})" if (day - today).days == 1 else f"on {name}"
 
 
 def full(

@@ -26,10 +26,12 @@ LABELS = {
     # service shows on the list; the server's message says when to come back.
     "closed_title": ("Ngoài giờ làm việc", "Outside working hours"),
     "day_off_title": ("Hôm nay là ngày nghỉ", "Today is a day off"),
+    "closure_title": ("Hôm nay trung tâm nghỉ", "The centre is closed today"),
     "cutoff_title": ("Đã hết giờ cấp số hôm nay", "Issuing has ended for today"),
     "full_title": ("Hết số hôm nay", "No numbers left today"),
     "closed_short": ("Ngoài giờ cấp số", "Not issuing now"),
     "day_off_short": ("Ngày nghỉ", "Day off"),
+    "closure_short": ("Trung tâm nghỉ hôm nay", "Centre closed today"),
     "cutoff_short": ("Đã hết giờ cấp số", "Issuing ended"),
     "full_short": ("Hết số hôm nay", "No numbers left today"),
     "remote_only_title": ("Chỉ lấy số qua điện thoại", "Numbers by phone only"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Mapping
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -28,9 +28,38 @@ from server.domain.hours import (
     IssuingRules,
     OpeningHours,
     availability,
+    closed_day,
     parse_hhmm,
 )
-from server.models import CalendarYear, Centre, NumberSequence, Service
+from server.models import CalendarYear, Centre, CentreClosure, NumberSequence, Service
+
+#: How far ahead closures are read to say when a closed centre opens again.
+_CLOSURES_AHEAD = timedelta(days=60)
+
+
+def closures_from(session: Session, centre_id: int, day: date) -> dict[date, str]:
+    """The centre's closed days (/admin/closures) from `day` on, with their reasons."""
+    return dict(
+        session.execute(
+            select(CentreClosure.day, CentreClosure.reason).where(
+                CentreClosure.centre_id == centre_id,
+                CentreClosure.day >= day,
+                CentreClosure.day <= day + _CLOSURES_AHEAD,
+            )
+        ).all()
+    )
+
+
+def closure_refusal(
+    session: Session, rules: IssuingRules, now: datetime, timezone: str, centre_id: int
+) -> Availability | None:
+    """The refusal when the centre is closed today (an administrator's closure), else None.
+    Issuing asks this only when its context query saw a closure near today."""
+    local_now = to_local(now, timezone)
+    closures = closures_from(session, centre_id, local_now.date())
+    if local_now.date() not in closures:
+        return None
+    return closed_day(local_now, rules, _calendar(session, rules, local_now), closures)
 
 
 def rules_for(
@@ -98,13 +127,26 @@ def service_availability(
     session: Session, centre: Centre, services: Iterable[Service], now: datetime
 ) -> dict[int, dict[str, Any]]:
     """Per service id: its availability view (state, open, next_opening, messages) and its
-    cap (daily_cap, remaining today). Two queries at most, none when nothing is limited."""
+    cap (daily_cap, remaining today). Three queries at most: the centre's closures, then
+    none more when nothing is limited."""
     services = list(services)
     rules = {s.id: service_rules(s, centre) for s in services}
+    local_now = to_local(now, centre.timezone)
+    # A closed day (/admin/closures) closes every service, whatever its hours.
+    closures = closures_from(session, centre.id, local_now.date()) if services else {}
+    if local_now.date() in closures:
+        calendar = (
+            calendar_for(session, local_now.year)
+            if any(r.hours is not None for r in rules.values())
+            else default_calendar()
+        )
+        return {
+            s.id: closed_day(local_now, rules[s.id], calendar, closures).view()  # type: ignore[union-attr]
+            for s in services
+        }
     limited = [s for s in services if rules[s.id].limits_time or rules[s.id].daily_cap]
     if not limited:
         return {s.id: Availability("open").view() for s in services}
-    local_now = to_local(now, centre.timezone)
     calendar = (
         calendar_for(session, local_now.year)
         if any(r.hours is not None for r in rules.values())

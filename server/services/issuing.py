@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.orm import Session
 
 from server.db import OutboxMessage, outbox
@@ -20,6 +20,7 @@ from server.domain.numbering import format_number
 from server.domain.remote import RemoteNotAllowed, RemoteOnly
 from server.models import (
     Centre,
+    CentreClosure,
     Field,
     PriorityCategory,
     Service,
@@ -67,6 +68,14 @@ _ISSUE_CONTEXT = (
         Station.centre_id.label("station_centre_id"),
         Station.has_printer.label("station_has_printer"),
         Station.kind.label("station_kind"),
+        # A closure (/admin/closures) within a day of now's UTC date, whatever the centre's
+        # zone: rare, and then the closure is read exactly (hours.closure_refusal).
+        exists()
+        .where(
+            CentreClosure.centre_id == Service.centre_id,
+            CentreClosure.day.between(bindparam("closure_from"), bindparam("closure_to")),
+        )
+        .label("closure_near"),
     )
     .join(Centre, Centre.id == Service.centre_id)
     .join(Field, Field.id == Service.field_id)
@@ -143,6 +152,8 @@ def issue_ticket(
                 "service_id": service_id,
                 "category_id": priority_category_id,
                 "station_id": station_id,
+                "closure_from": now.date() - timedelta(days=1),
+                "closure_to": now.date() + timedelta(days=1),
             },
         )
         .first()
@@ -175,6 +186,14 @@ def issue_ticket(
         raise InvalidRequest(
             f"Dịch vụ «{service.name}» hiện không nhận phiếu.", f"service {service_id} is inactive"
         )
+    rules = hours.rules_for(
+        context.centre_hours, context.opening_hours, context.issue_cutoff, context.daily_cap
+    )
+    if context.closure_near:
+        # A closed day stops every number: walk-ins, phones and check-ins alike.
+        closed_today = hours.closure_refusal(session, rules, now, centre.timezone, centre.id)
+        if closed_today is not None:
+            raise closed_today.error()
     if remote and not context.remote_issuing:
         raise RemoteNotAllowed(
             f"Dịch vụ «{service.name}» không cấp số qua điện thoại: quý khách vui lòng lấy "
@@ -218,9 +237,6 @@ def issue_ticket(
         )
 
     # Hours, cut-off and cap: refused before a number is taken (the cap on the locked row).
-    rules = hours.rules_for(
-        context.centre_hours, context.opening_hours, context.issue_cutoff, context.daily_cap
-    )
     on_time = appointment == "on_time"
     closed = None if on_time else hours.refusal(session, rules, now, centre.timezone, service.name)
     if closed is not None:

@@ -10,11 +10,13 @@ import pytest
 from server.domain.calendar import default_calendar
 from server.domain.errors import InvalidRequest
 from server.domain.hours import (
+    CentreClosed,
     DailyCapReached,
     IssuingRules,
     OpeningHours,
     OutsideOpeningHours,
     availability,
+    closed_day,
 )
 
 HN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -135,3 +137,26 @@ def test_no_hours_issues_at_any_time():
     closed = state(at(2026, 11, 29, 3, 0))
     assert isinstance(closed.error(), OutsideOpeningHours)
     assert closed.error().details["reason"] == "closed"
+
+
+def test_a_closed_day_without_hours_says_the_next_day_that_is_not_closed():
+    closures = {at(2026, 11, 25, 0).date(): "", at(2026, 11, 26, 0).date(): "Bầu cử"}
+    assert closed_day(at(2026, 11, 24, 9), IssuingRules(), CALENDAR, closures) is None
+    closed = closed_day(at(2026, 11, 25, 9), IssuingRules(), CALENDAR, closures)
+    assert (
+        closed.message_vi
+        == "Hôm nay trung tâm nghỉ. Mời quý khách quay lại vào thứ Sáu, 27/11/2026."
+    )
+    assert closed.message_en == "The centre is closed today. Please come back on Friday 27/11/2026."
+    error = closed.error()
+    assert isinstance(error, CentreClosed) and error.http_status == 409
+    assert error.details == {
+        "reason": "closure",
+        "closure_reason": "",
+        "next_opening": "2026-11-27T00:00:00+07:00",
+    }
+    tomorrow = closed_day(at(2026, 11, 26, 9), IssuingRules(), CALENDAR, closures)
+    assert tomorrow.message_vi == (
+        "Hôm nay trung tâm nghỉ: Bầu cử. Mời quý khách quay lại ngày mai (thứ Sáu, 27/11/2026)."
+    )
+    assert tomorrow.view()["closure_reason"] == "Bầu cử" and not tomorrow.view()["open"]

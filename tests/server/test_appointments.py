@@ -290,6 +290,43 @@ def test_a_centre_closure_cancels_the_days_bookings_with_a_notice(
     assert (closed.status_code, closed.get_json()["error"]) == (409, "booking_closed")
 
 
+def test_a_closed_day_refuses_walk_ins_and_phone_numbers_and_says_when_to_come_back(
+    client, admin, demo, database, clock
+):
+    _open_hours(admin, demo)
+    ht1 = _sid(database, "HT1")
+    assert client.post("/api/v1/tickets", json={"service_id": ht1}).status_code == 201
+    for day in ("2026-11-25", "2026-11-26"):  # today and tomorrow
+        r = admin(
+            "POST", f"/centres/{demo.centre_id}/closures", json={"day": day, "reason": "Mất điện"}
+        )
+        assert r.status_code == 201, r.get_json()
+    kiosk = client.post("/api/v1/tickets", json={"service_id": ht1})
+    phone = client.post("/api/v1/remote-tickets", json={"service_id": ht1, "phone": PHONE})
+    for r in (kiosk, phone):
+        body = r.get_json()
+        assert (r.status_code, body["error"], body["reason"]) == (409, "centre_closed", "closure")
+        assert body["message"] == (
+            "Hôm nay trung tâm nghỉ: Mất điện. Mời quý khách quay lại lúc 07:30 thứ Sáu, "
+            "27/11/2026."
+        )
+        assert body["message_en"].startswith("The centre is closed today (Mất điện).")
+        assert (body["closure_reason"], body["next_opening"]) == (
+            "Mất điện",
+            "2026-11-27T07:30:00+07:00",
+        )
+    with database.transaction() as s:
+        assert s.execute(select(func.count()).select_from(Ticket)).scalar_one() == 1
+    # The kiosk's catalogue greys every service with why; the phone page says it at the top.
+    catalogue = client.get(f"/api/v1/centres/{demo.centre_id}/catalog").get_json()
+    states = {s["availability"]["state"] for f in catalogue["fields"] for s in f["services"]}
+    assert states == {"closure"}
+    html = client.get(f"/lay-so?centre={demo.centre_id}").get_data(as_text=True)
+    assert "Hôm nay trung tâm nghỉ: Mất điện." in html and "The centre is closed today" in html
+    clock.set(datetime(2026, 11, 27, 1, 0, tzinfo=UTC))  # Friday 08:00: open again
+    assert client.post("/api/v1/tickets", json={"service_id": ht1}).status_code == 201
+
+
 def test_a_thousand_booking_attempts_never_book_a_seat_twice(client, admin, demo, database, clock):
     """40 threads send 1,000 bookings through the app at once for one centre's day: each
     slot gets exactly its capacity, every other attempt a 409 slot_full."""

@@ -192,7 +192,7 @@ function serviceButton(service) {
     }
     return button;
   }
-  const key = `kiosk.${["full", "cutoff", "day_off", "remote_only"].includes(a.state) ? a.state : "closed"}_short`;
+  const key = `kiosk.${["full", "cutoff", "day_off", "remote_only", "closure"].includes(a.state) ? a.state : "closed"}_short`;
   button.classList.add("is-closed");
   button.dataset.state = a.state;
   button.append(

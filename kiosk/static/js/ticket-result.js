@@ -40,11 +40,12 @@ function both(node, key, values) {
 const LIMIT_TITLES = {
   closed: "kiosk.closed_title",
   day_off: "kiosk.day_off_title",
+  closure: "kiosk.closure_title",
   cutoff: "kiosk.cutoff_title",
   full: "kiosk.full_title",
   remote_only: "kiosk.remote_only_title",
 };
-const LIMIT_CODES = { full: "daily_cap_reached", remote_only: "remote_only" };
+const LIMIT_CODES = { full: "daily_cap_reached", remote_only: "remote_only", closure: "centre_closed" };
 
 /** The error a greyed service of the list stands for (its availability from the catalogue),
  *  shaped like the API's refusal, so a tap on it explains itself without a request. */
@@ -60,7 +61,7 @@ export function availabilityError(availability) {
 
 /** What to say when no ticket was issued: {title, message, messageEn, exhausted, kind}. */
 export function refusal(error, serviceName = "") {
-  if (error && ["outside_opening_hours", "daily_cap_reached", "remote_only"].includes(error.code)) {
+  if (error && ["outside_opening_hours", "daily_cap_reached", "remote_only", "centre_closed"].includes(error.code)) {
     // Not today (or not now, or not here): the server's message says when or where.
     const body = error.body || {};
     const reason = { daily_cap_reached: "full", remote_only: "remote_only" }[error.code] || body.reason || "closed";

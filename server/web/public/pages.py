@@ -106,6 +106,8 @@ def remote_page() -> str:
         centre=centre,
         services=[(s, available[s.id]) for s in services],
         grace=grace_minutes(centre),
+        # A closed day (/admin/closures) closes every service: said once, at the top.
+        closed_today=next((a for a in available.values() if a["state"] == "closure"), None),
         remote_only=bool((centre.settings or {}).get("remote_only")),
     )
 
