@@ -181,6 +181,16 @@ class TicketOut(BaseSchema):
         allow_none=True,
         metadata={"description": "How a done ticket ended: served, supplement, redirected, left"},
     )
+    origin = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "appointment (a booking checked in), remote (a phone's number), "
+            "null (a walk-in)"
+        },
+    )
+    booked = fields.Boolean(
+        metadata={"description": "From a booking's check-in: the counter shows «Đặt lịch»"}
+    )
     public_code = fields.String()
     waiting_ahead = fields.Integer()
     print_job_id = fields.String(allow_none=True)

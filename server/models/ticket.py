@@ -86,6 +86,9 @@ class Ticket(Base):
     transfer_count: Mapped[int] = mapped_column(Integer, default=0)
     #: How a done ticket ended (served, supplement, redirected, left); None otherwise.
     outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    #: Where it came from: "appointment" (a booking checked in at the kiosk, on time or
+    #: late), "remote" (a number taken on a phone); None: a walk-in at the kiosk.
+    origin: Mapped[str | None] = mapped_column(String(12), nullable=True)
 
     service: Mapped[Service] = relationship(foreign_keys=[service_id])
     issued_service: Mapped[Service] = relationship(foreign_keys=[issued_service_id])

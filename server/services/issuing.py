@@ -265,6 +265,7 @@ def issue_ticket(
         "call_count": 0,
         "transfer_count": 0,
         "request_id": request_id,
+        "origin": "appointment" if appointment else "remote" if remote else None,
     }
     # Issuing is the hottest write: a Core insert instead of the ORM's unit of work. The
     # returned Ticket is a detached copy for views and payloads; load it to change it.

@@ -35,6 +35,9 @@ def ticket_view(ticket: Ticket, *, timezone: str = "Asia/Ho_Chi_Minh") -> dict[s
         "counter_name": counter.label if counter else None,
         "call_count": ticket.call_count,
         "outcome": ticket.outcome,
+        # "appointment" (a booking checked in: the counter shows «Đặt lịch»), "remote", None.
+        "origin": ticket.origin,
+        "booked": ticket.origin == "appointment",
         "public_code": ticket.public_code,
     }
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from server.domain.lifecycle import Resolution
 from server.models import Appointment, AppointmentNotice, Counter, Service, Ticket
 from server.services import lifecycle as ops
+from server.services.views import broadcast_ticket_view
 from tests.server.factories import provision_kiosk
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Wednesday 09:00 in Hà Nội
@@ -171,7 +172,9 @@ def test_check_in_on_time_goes_ahead_of_walk_ins_late_is_a_walk_in_early_is_refu
     late = _book(client, ht1, "2026-11-25T09:45:00+07:00", "0912000002").get_json()["code"]
     tomorrow = _book(client, ht1, "2026-11-26T08:00:00+07:00", "0912000003").get_json()["code"]
     for _ in range(2):  # two walk-ins already waiting
-        assert client.post("/api/v1/tickets", json={"service_id": ht1}).status_code == 201
+        walk_in = client.post("/api/v1/tickets", json={"service_id": ht1})
+        assert walk_in.status_code == 201
+        assert (walk_in.get_json()["origin"], walk_in.get_json()["booked"]) == (None, False)
 
     early = client.post("/api/v1/check-in", json={"code": on_time, "centre_id": demo.centre_id})
     assert (early.status_code, early.get_json()["error"]) == (409, "check_in_too_early")
@@ -188,6 +191,7 @@ def test_check_in_on_time_goes_ahead_of_walk_ins_late_is_a_walk_in_early_is_refu
     ticket = r.get_json()
     assert ticket["appointment"]["arrival"] == "on_time" and ticket["checked_in_now"] is True
     assert ticket["is_priority"] is True and ticket["print_job_id"]
+    assert (ticket["origin"], ticket["booked"]) == ("appointment", True)
     again = kiosk.post("/api/v1/check-in", json=body).get_json()
     assert (again["id"], again["checked_in_now"], again["print_job_id"]) == (
         ticket["id"],
@@ -198,7 +202,7 @@ def test_check_in_on_time_goes_ahead_of_walk_ins_late_is_a_walk_in_early_is_refu
     clock.set(NOW + timedelta(minutes=56))  # 09:56: late for 09:45
     r = client.post("/api/v1/check-in", json={"code": late, "centre_id": demo.centre_id})
     assert r.status_code == 200 and r.get_json()["appointment"]["arrival"] == "late"
-    assert r.get_json()["is_priority"] is False
+    assert r.get_json()["is_priority"] is False and r.get_json()["booked"] is True
 
     # The counter calls the on-time booking before the walk-ins who came first.
     with database.transaction() as s:
@@ -207,6 +211,8 @@ def test_check_in_on_time_goes_ahead_of_walk_ins_late_is_a_walk_in_early_is_refu
     with database.transaction() as s:
         called = ops.call_next(s, counter_id=counter_id, now=NOW + timedelta(minutes=57))
         assert called.id == ticket["id"]
+        # The counter's ticket (and the hall's event) says it was booked: «Đặt lịch».
+        assert broadcast_ticket_view(called)["booked"] is True
         ops.call_next(
             s, counter_id=counter_id, now=NOW + timedelta(minutes=58), resolve=Resolution.SERVED
         )

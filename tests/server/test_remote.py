@@ -40,6 +40,7 @@ def test_a_number_from_the_phone_is_in_the_line_with_a_code_and_the_number_kept_
     assert r.status_code == 201, r.get_json()
     body = r.get_json()
     assert body["status"] == "waiting" and body["number"] == "1001"
+    assert (body["origin"], body["booked"]) == ("remote", False)
     remote = body["remote"]
     assert len(remote["code"]) == 6 and remote["code"].isdigit()
     assert remote["phone"] == "091****678"

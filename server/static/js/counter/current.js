@@ -104,6 +104,8 @@ export function renderTicket() {
   setText(byId("ticket-number"), ticket ? ticket.number : "—");
   setText(byId("ticket-status"), ticket ? statusText(ticket.status) : t("counter.no_ticket"));
   byId("ticket-priority").hidden = !(ticket && ticket.is_priority);
+  // A booking checked in at the kiosk (docs/appointments.md): on time it is also "Ưu tiên".
+  byId("ticket-booked").hidden = !(ticket && ticket.booked);
   setText(byId("ticket-service"), ticket ? ticket.service_name || "" : t("counter.press_next"));
   renderCalls(ticket);
   const last = state.lastTicket;
