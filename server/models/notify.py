@@ -22,11 +22,21 @@ class NotifySubscription(Base):
     """
 
     __tablename__ = "notify_subscriptions"
-    __table_args__ = (Index("ix_notify_subscriptions_ticket", "ticket_id"),)
+    __table_args__ = (
+        Index("ix_notify_subscriptions_ticket", "ticket_id"),
+        Index("ix_notify_subscriptions_appointment", "appointment_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"))
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    #: The ticket told about; None for a booking's subscription (`appointment_id`).
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), nullable=True
+    )
+    #: A booking made with consent to messages (confirmation, change, cancellation).
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), nullable=True
+    )
     #: webpush | sms | zalo
     channel: Mapped[str] = mapped_column(String(10))
     #: Web Push: the push service URL the browser gave, and its keys (base64url).
@@ -43,7 +53,7 @@ class NotifySubscription(Base):
     #: Why it stopped: "citizen" (withdrawn), "gone" (the push service forgot it), "expired".
     withdrawn_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
-    ticket: Mapped[Ticket] = relationship()
+    ticket: Mapped[Ticket | None] = relationship()
 
 
 class NotifyMessage(Base):
@@ -65,8 +75,11 @@ class NotifyMessage(Base):
         ForeignKey("notify_subscriptions.id", ondelete="CASCADE")
     )
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"))
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
-    #: joined | near | called | no_show | closure
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), nullable=True
+    )
+    #: joined | near | called | no_show | closure; a booking's: booked | booking_changed |
+    #: booking_cancelled | cancelled_closure
     kind: Mapped[str] = mapped_column(String(20))
     dedupe_key: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(10))

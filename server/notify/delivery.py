@@ -169,7 +169,13 @@ class NotifyWorker:
                 logger.info("notifications: %s delivers again", message.channel)
                 self._failing = ""
             logger.info("notification %s (%s) sent to %s", message.id, message.kind, to)
-            return self._finish(message.id, "sent", "", provider_ref=result.provider_ref, at=now)
+            status = self._finish(message.id, "sent", "", provider_ref=result.provider_ref, at=now)
+            if message.kind == "cancelled_closure":  # the booking's notice is now sent
+                from server.notify.bookings import notice_sent
+
+                with self.database.transaction() as session:
+                    notice_sent(session, message.id, now)
+            return status
         if result.outcome == "gone":
             with self.database.transaction() as session:
                 sub = session.scalars(

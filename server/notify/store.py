@@ -43,6 +43,11 @@ TTL = {
     "called": timedelta(minutes=15),
     "no_show": timedelta(hours=2),
     "closure": timedelta(hours=24),
+    # A booking's (server.notify.bookings): worth sending for a day.
+    "booked": timedelta(hours=24),
+    "booking_changed": timedelta(hours=24),
+    "booking_cancelled": timedelta(hours=24),
+    "cancelled_closure": timedelta(hours=24),
 }
 _OVER = ("done", "no_show", "cancelled")
 
@@ -360,12 +365,26 @@ def _people_ahead(session: Session, service_id: int, day: Any) -> dict[int, int]
 def expire_contacts(
     session: Session, now: datetime, *, after: timedelta = timedelta(hours=24)
 ) -> int:
-    """Erase the contact of subscriptions whose ticket's day is over (kept no longer than
-    needed). Returns how many."""
-    stale = session.scalars(
-        select(NotifySubscription).where(
+    """Erase the contact of subscriptions whose ticket's day is over, and of bookings a
+    day after their slot or their cancellation (kept no longer than needed). Returns how
+    many."""
+    from server.models import Appointment
+
+    stale = list(
+        session.scalars(
+            select(NotifySubscription).where(
+                NotifySubscription.withdrawn_at.is_(None),
+                NotifySubscription.appointment_id.is_(None),
+                NotifySubscription.consented_at < now - after,
+            )
+        )
+    )
+    stale += session.scalars(
+        select(NotifySubscription)
+        .join(Appointment, Appointment.id == NotifySubscription.appointment_id)
+        .where(
             NotifySubscription.withdrawn_at.is_(None),
-            NotifySubscription.consented_at < now - after,
+            (Appointment.slot_start < now - after) | (Appointment.cancelled_at < now - after),
         )
     ).all()
     for sub in stale:
@@ -468,8 +487,8 @@ def report(session: Session, centre_ids: list[int], since: datetime) -> dict[str
 
 
 def _booking_notices(session: Session, centre_ids: list[int], since: datetime) -> dict[str, int]:
-    """The appointments' notices (a booking cancelled by a closure): a booking keeps no
-    contact to send them to yet, so they stay unsent (docs/notifications.md)."""
+    """The appointments' notices (a booking cancelled by a closure): sent once its message
+    reached the gateway; a booking made without consent to messages keeps its unsent."""
     from server.models import Appointment, AppointmentNotice
 
     rows = session.execute(

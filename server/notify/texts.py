@@ -72,3 +72,38 @@ def closure(centre: str, day: str, reason: str = "") -> Text:
         f"đặt lại ngày khác.\nThe centre is closed on {day}{why}. Your booking is "
         "cancelled; please book another day.",
     )
+
+
+def booked(code: str, service: str, when_vi: str, when_en: str) -> Text:
+    """Sent when a booking is made with consent: its code and time."""
+    return _nfc(
+        f"Đặt lịch thành công: mã {code} / Booking confirmed",
+        f"{service}, lúc {when_vi}. Khi đến, nhập mã {code} tại kiosk (từ 10 phút trước giờ "
+        f"hẹn).\n{service}, at {when_en}. On arrival, type code {code} at the kiosk (from 10 "
+        "minutes before).",
+    )
+
+
+def booking_changed(code: str, service: str, when_vi: str, when_en: str) -> Text:
+    """Sent when the citizen moves the booking to another slot (the code stays)."""
+    return _nfc(
+        f"Đã đổi lịch hẹn {code} / Booking moved",
+        f"{service}: giờ hẹn mới {when_vi}, mã giữ nguyên {code}.\n"
+        f"{service}: new time {when_en}, same code {code}.",
+    )
+
+
+def booking_cancelled(code: str, service: str, when_vi: str, when_en: str) -> Text:
+    """Sent when the citizen cancels the booking."""
+    return _nfc(
+        f"Đã hủy lịch hẹn {code} / Booking cancelled",
+        f"Lịch hẹn {service} lúc {when_vi} đã được hủy theo yêu cầu.\n"
+        f"Your booking for {service} at {when_en} is cancelled as you asked.",
+    )
+
+
+def booking_closure(message_vi: str, message_en: str) -> Text:
+    """Sent when a closure cancels the booking: the notice's own words."""
+    return _nfc(
+        "Lịch hẹn bị hủy do trung tâm nghỉ / Booking cancelled", f"{message_vi}\n{message_en}"
+    )

@@ -1,9 +1,10 @@
 """A centre's closed days and the calendar's days off cancel the bookings of those days,
 each with a notice for the citizen (rules and API: docs/appointments.md).
 
-The notices are an outbox for the notifications work (SMS, Zalo, Web Push): an
-`appointment_notices` row with `sent_at` NULL per cancelled booking, and an
-`appointment.cancelled` event in the transaction's outbox. Nothing is sent from here.
+The notices: an `appointment_notices` row with `sent_at` NULL per cancelled booking, and an
+`appointment.cancelled` event in the transaction's outbox; a booking made with consent to
+messages also gets its message queued in the notification outbox (server.notify.bookings),
+and the notice is marked sent once the gateway took it. Nothing is sent from here.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from server.domain.appointments import BookingStatus
 from server.domain.clock import to_local
 from server.domain.errors import NotFound
 from server.models import Appointment, AppointmentNotice, Centre, CentreClosure
+from server.notify import bookings as booking_messages
+from server.notify import texts
 from server.services.appointments import cancel_rows
 
 logger = logging.getLogger(__name__)
@@ -90,16 +93,24 @@ def cancel_for_closed_days(
             continue
         start = _local_start(session, row)
         why_vi = f" ({reason})" if reason else ""
-        session.add(
-            AppointmentNotice(
-                appointment_id=row.id,
-                kind="cancelled_closure",
-                message_vi=f"Trung tâm nghỉ ngày {start:%d/%m/%Y}{why_vi}: lịch hẹn {row.code} "
-                f"lúc {start:%H:%M} đã bị hủy. Quý khách vui lòng đặt lịch khác.",
-                message_en=f"The centre is closed on {start:%d/%m/%Y}{why_vi}: appointment "
-                f"{row.code} at {start:%H:%M} is cancelled. Please book another time.",
-                created_at=now,
-            )
+        notice = AppointmentNotice(
+            appointment_id=row.id,
+            kind="cancelled_closure",
+            message_vi=f"Trung tâm nghỉ ngày {start:%d/%m/%Y}{why_vi}: lịch hẹn {row.code} "
+            f"lúc {start:%H:%M} đã bị hủy. Quý khách vui lòng đặt lịch khác.",
+            message_en=f"The centre is closed on {start:%d/%m/%Y}{why_vi}: appointment "
+            f"{row.code} at {start:%H:%M} is cancelled. Please book another time.",
+            created_at=now,
+        )
+        session.add(notice)
+        # Booked with consent to messages: the notice goes out through the outbox (its
+        # sent_at is set once the gateway took it, server.notify.delivery).
+        booking_messages.tell(
+            session,
+            row,
+            "cancelled_closure",
+            now,
+            text=texts.booking_closure(notice.message_vi, notice.message_en),
         )
     session.flush()
     if cancelled:

@@ -454,6 +454,9 @@ def change(session: Session, *, code: str, start: Any, now: datetime) -> Appoint
     )
     row = _load(session, row.id)
     _emit(session, "appointment.changed", row)
+    from server.notify import bookings as booking_messages
+
+    booking_messages.tell(session, row, "booking_changed", now)
     return row
 
 
@@ -462,6 +465,9 @@ def cancel(session: Session, *, code: str, now: datetime) -> Appointment:
     row = by_code(session, code)
     _still_open(row, now)
     cancel_rows(session, [row], now, reason="citizen")
+    from server.notify import bookings as booking_messages
+
+    booking_messages.tell(session, row, "booking_cancelled", now)
     return row
 
 

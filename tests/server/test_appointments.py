@@ -15,7 +15,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 
 from server.domain.lifecycle import Resolution
-from server.models import Appointment, AppointmentNotice, Counter, Service, Ticket
+from server.models import (
+    Appointment,
+    AppointmentNotice,
+    Counter,
+    NotifyMessage,
+    NotifySubscription,
+    Service,
+    Ticket,
+)
+from server.notify.delivery import NotifyWorker, channels_from_config
+from server.notify.gateway_sim import GatewaySimulator
 from server.services import lifecycle as ops
 from server.services.views import broadcast_ticket_view
 from tests.server.factories import provision_kiosk
@@ -331,6 +341,145 @@ def test_a_closed_day_refuses_walk_ins_and_phone_numbers_and_says_when_to_come_b
     assert "Hôm nay trung tâm nghỉ: Mất điện." in html and "The centre is closed today" in html
     clock.set(datetime(2026, 11, 27, 1, 0, tzinfo=UTC))  # Friday 08:00: open again
     assert client.post("/api/v1/tickets", json={"service_id": ht1}).status_code == 201
+
+
+def test_a_booking_with_consent_is_told_by_sms_of_its_booking_change_cancel_and_closure(
+    app, client, admin, demo, database, clock, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    _open_hours(admin, demo)
+    ht1 = _sid(database, "HT1")
+    refused = client.post(
+        "/api/v1/appointments",
+        json={
+            "service_id": ht1,
+            "start": "2026-11-26T08:00:00+07:00",
+            "phone": PHONE,
+            "notify": True,
+        },
+    )
+    assert (refused.status_code, refused.get_json()["error"]) == (409, "channel_unavailable")
+    assert "bỏ chọn «Nhận tin nhắn»" in refused.get_json()["message"]
+    sim = GatewaySimulator().start()
+    config = app.config["TTHCC"]
+    config.sms_gateway_url, config.sms_gateway_token = sim.url, sim.token
+    try:
+        bad = client.post(
+            "/api/v1/appointments",
+            json={
+                "service_id": ht1,
+                "start": "2026-11-26T08:00:00+07:00",
+                "phone": PHONE,
+                "notify": True,
+                "notify_channel": "fax",
+            },
+        )
+        assert bad.status_code == 422
+        with database.transaction() as s:
+            assert s.execute(select(func.count()).select_from(Appointment)).scalar_one() == 0
+
+        def book(start: str, phone: str, notify: bool) -> dict:
+            r = client.post(
+                "/api/v1/appointments",
+                json={"service_id": ht1, "start": start, "phone": phone, "notify": notify},
+            )
+            assert r.status_code == 201, r.get_json()
+            return r.get_json()
+
+        mine = book("2026-11-26T08:00:00+07:00", PHONE, True)
+        assert mine["notify"] == [{"channel": "sms", "phone": "***5678"}]
+        quiet = book("2026-11-26T08:15:00+07:00", "0912000001", False)
+        assert quiet["notify"] == []
+        other = book("2026-11-27T08:00:00+07:00", "0987654321", True)
+        moved = client.patch(
+            f"/api/v1/appointments/{mine['code']}", json={"start": "2026-11-26T08:30:00+07:00"}
+        )
+        assert moved.status_code == 200, moved.get_json()
+        assert client.delete(f"/api/v1/appointments/{other['code']}").status_code == 200
+        r = admin(
+            "POST",
+            f"/centres/{demo.centre_id}/closures",
+            json={"day": "2026-11-26", "reason": "Mất điện"},
+        )
+        assert r.status_code == 201 and r.get_json()["cancelled"] == 2
+
+        worker = NotifyWorker(
+            app.extensions["tthcc_db"],
+            channels_from_config(config),
+            app.config["SECRET_KEY"],
+            clock=lambda: clock.moment,
+        )
+        assert worker.run_once() == {"queued": 0, "sent": 5}
+        sent = [(m["to"], m["text"]) for m in sim.accepted.values()]
+    finally:
+        sim.close()
+    to_me = [text for to, text in sent if to == "+84912345678"]
+    to_other = [text for to, text in sent if to == "+84987654321"]
+    assert len(to_me) == 3 and len(to_other) == 2
+    booked, changed, closed = to_me
+    assert booked.startswith(f"Đặt lịch thành công: mã {mine['code']}")
+    assert "lúc 08:00 ngày 26/11/2026" in booked and "Booking confirmed" in booked
+    assert (
+        changed.startswith(f"Đã đổi lịch hẹn {mine['code']}") and "08:30 ngày 26/11/2026" in changed
+    )
+    assert "Trung tâm nghỉ ngày 26/11/2026 (Mất điện)" in closed and mine["code"] in closed
+    assert to_other[1].startswith(f"Đã hủy lịch hẹn {other['code']}")
+    with database.transaction() as s:
+        notices = dict(
+            s.execute(
+                select(Appointment.code, AppointmentNotice.sent_at).join(
+                    Appointment, Appointment.id == AppointmentNotice.appointment_id
+                )
+            ).all()
+        )
+        assert notices == {mine["code"]: clock.moment, quiet["code"]: None}
+        assert (
+            s.execute(
+                select(func.count())
+                .select_from(NotifySubscription)
+                .where(NotifySubscription.ticket_id.is_(None))
+            ).scalar_one()
+            == 2
+        )
+    report = admin("GET", f"/notifications/report?centre_id={demo.centre_id}").get_json()
+    assert report["booking_notices"] == {"unsent": 1, "sent": 1}
+    assert report["by_kind"]["booked"]["sent"] == 2
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for digits in ("912345678", "987654321", "0912 345 678"):
+        assert digits not in logged
+    # A day after the slot the contact is erased.
+    with database.transaction() as s:
+        from server.notify import store
+
+        assert store.expire_contacts(s, clock.moment + timedelta(days=3)) == 2
+        assert {sub.phone_sealed for sub in s.scalars(select(NotifySubscription))} == {None}
+
+
+def test_migration_down_and_up_keeps_the_tickets_messages(app, client, demo, database, clock):
+    from alembic import command
+
+    from server.migrate import alembic_config, upgrade
+    from server.notify import store, texts
+
+    ticket = client.post("/api/v1/tickets", json={"service_id": _sid(database, "HT1")}).get_json()
+    with database.transaction() as s:
+        sub = NotifySubscription(
+            centre_id=demo.centre_id,
+            ticket_id=ticket["id"],
+            channel="sms",
+            phone_masked="***5678",
+            ahead_threshold=3,
+            consented_at=NOW,
+        )
+        s.add(sub)
+        s.flush()
+        store.enqueue(s, sub, "joined", "joined", texts.no_show("1001"), "/t/x", NOW)
+    database.session.remove()
+    command.downgrade(alembic_config(database.engine), "6f3a8b9c0d1e")
+    upgrade(database.engine)
+    with database.transaction() as s:
+        kept = s.execute(select(NotifyMessage.kind, NotifyMessage.ticket_id)).all()
+        assert [tuple(k) for k in kept] == [("joined", ticket["id"])]
 
 
 def test_a_thousand_booking_attempts_never_book_a_seat_twice(client, admin, demo, database, clock):

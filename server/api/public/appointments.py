@@ -13,6 +13,7 @@ from marshmallow import fields, validate
 from server.api.schemas import BaseSchema
 from server.domain.appointments import DEFAULT_HORIZON_DAYS
 from server.models import Centre, Service
+from server.notify import bookings as booking_messages
 from server.runtime import db, now
 from server.services import appointments as ops
 
@@ -48,6 +49,18 @@ class BookRequest(BaseSchema):
         validate=validate.Length(max=20),
         metadata={"description": "A Vietnamese mobile number: kept only hashed and masked"},
     )
+    notify = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "The citizen's consent to messages about this booking (confirmation, "
+            "change, cancellation) to `phone`; the number is then also kept sealed"
+        },
+    )
+    notify_channel = fields.String(
+        load_default="sms",
+        validate=validate.OneOf(["sms", "zalo"]),
+        metadata={"description": "sms or zalo (as GET /api/v1/notifications/channels offers)"},
+    )
 
 
 class ChangeRequest(BaseSchema):
@@ -60,6 +73,11 @@ def _view(row) -> dict:
     service = session.get(Service, row.service_id)
     view = ops.appointment_view(row, centre.timezone, service.name)
     view["centre"] = centre.name
+    # Messages the citizen agreed to (the number masked), none without consent.
+    view["notify"] = [
+        {"channel": sub.channel, "phone": sub.phone_masked}
+        for sub in booking_messages.active(session, row.id)
+    ]
     return view
 
 
@@ -94,13 +112,19 @@ class HoldsView(MethodView):
 class AppointmentsView(MethodView):
     @blp.arguments(BookRequest)
     @blp.response(201)
-    @blp.alt_response(409, description="slot_full, hold_expired")
+    @blp.alt_response(409, description="slot_full, hold_expired, channel_unavailable")
     @blp.alt_response(429, description="booking_quota_reached")
     def post(self, body: dict) -> dict:
         """Book: confirm a hold, or take a seat of `service_id` at `start` at once. The
         answer's ten-digit `code` (also in the QR at `qr_url`) checks in at the kiosk and
         changes or cancels the booking."""
         session = db().session
+        if body["notify"]:  # refused before anything is booked
+            from server.notify.delivery import available_channels
+
+            booking_messages.check_channel(
+                body["notify_channel"], available_channels(current_app.config["TTHCC"])
+            )
         row = ops.book(
             session,
             phone=body["phone"],
@@ -110,6 +134,15 @@ class AppointmentsView(MethodView):
             service_id=body["service_id"],
             start=body["start"],
         )
+        if body["notify"]:
+            booking_messages.subscribe(
+                session,
+                row=row,
+                phone=body["phone"],
+                channel=body["notify_channel"],
+                now=now(),
+                secret_key=current_app.config["SECRET_KEY"],
+            )
         session.commit()
         return _with_qr(_view(row))
 
