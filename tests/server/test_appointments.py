@@ -360,10 +360,14 @@ def test_a_booking_with_consent_is_told_by_sms_of_its_booking_change_cancel_and_
     )
     assert (refused.status_code, refused.get_json()["error"]) == (409, "channel_unavailable")
     assert "bỏ chọn «Nhận tin nhắn»" in refused.get_json()["message"]
+    page = f"/dat-lich?centre={demo.centre_id}"
+    assert 'id="notify"' not in client.get(page).get_data(as_text=True)  # no SMS here yet
     sim = GatewaySimulator().start()
     config = app.config["TTHCC"]
     config.sms_gateway_url, config.sms_gateway_token = sim.url, sim.token
     try:
+        html = client.get(page).get_data(as_text=True)
+        assert 'id="notify"' in html and "Tôi đồng ý nhận tin nhắn SMS về lịch hẹn này" in html
         bad = client.post(
             "/api/v1/appointments",
             json={

@@ -111,6 +111,9 @@ function showBooking(booking) {
   setText(byId("service"), booking.service);
   setText(byId("code"), booking.code);
   byId("qr").src = booking.qr_url;
+  const told = (booking.notify || [])[0];
+  byId("notify-to").hidden = !told;
+  setText(byId("notify-to"), told ? `Tin nhắn xác nhận được gửi tới số ${told.phone}. / A text message goes to ${told.phone}.` : "");
   byId("done").hidden = false;
   byId("done").dataset.code = booking.code;
   byId("done").dataset.service = booking.service_id;
@@ -134,7 +137,10 @@ if (form) {
     if (!phone) return fail("Vui lòng nhập số điện thoại di động. / Enter your mobile number.");
     byId("confirm").disabled = true;
     try {
-      showBooking(await api("POST", "appointments", { body: { hold: hold.token, phone } }));
+      const body = { hold: hold.token, phone };
+      // The consent to messages about the booking (shown when the centre sends SMS).
+      if (byId("notify") && byId("notify").checked) Object.assign(body, { notify: true, notify_channel: "sms" });
+      showBooking(await api("POST", "appointments", { body }));
     } catch (error) {
       fail(error.message);
       if (error.code === "hold_expired") {

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, render_template
 from sqlalchemy import select
 
 from server.domain.appointments import ARRIVAL_WINDOW_MINUTES, CODE_DIGITS, HOLD_MINUTES
@@ -22,6 +22,8 @@ _CODE = re.compile(rf"\d{{{CODE_DIGITS}}}")
 @bp.get("/dat-lich")
 def appointments_page() -> str:
     """The centre's services that take appointments; slots, hold and booking by script."""
+    from server.notify.delivery import available_channels
+
     centre = requested_centre()
     if centre is None:
         abort(404)
@@ -46,6 +48,8 @@ def appointments_page() -> str:
         hold_minutes=HOLD_MINUTES,
         window=ARRIVAL_WINDOW_MINUTES,
         digits=CODE_DIGITS,
+        # Messages about the booking (docs/notifications.md) when an SMS gateway is set.
+        sms_offered="sms" in available_channels(current_app.config["TTHCC"]),
     )
 
 
