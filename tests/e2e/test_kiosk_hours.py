@@ -4,6 +4,9 @@ cap of 1 is reached by one ticket)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 import requests
 from playwright.sync_api import expect
@@ -75,4 +78,27 @@ def test_closed_and_full_services_are_greyed_and_a_refusal_says_when_to_come_bac
     expect(page.locator("#error-title")).to_have_text("Đã hết giờ cấp số hôm nay")
     expect(page.locator("#error-message")).to_contain_text("chỉ cấp số đến 00:00")
     measure(page, "refusal-closed")
+    assert len(kiosk.posts) == posts
+
+    # The centre closes today (/admin/closures): every service greyed, the refusal says why.
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()
+    headers = {"Authorization": "Bearer " + live_server.token("admin", "tthcc-admin")}
+    r = requests.post(
+        f"{live_server.url}/api/v1/centres/1/closures",
+        json={"day": today, "reason": "Sửa chữa điện"},
+        headers=headers,
+        timeout=5,
+    )
+    assert r.status_code == 201, r.text
+    with page.expect_response(lambda r: "/api/v1/catalog" in r.url):
+        kiosk.tap("#btn-error-home")
+    kiosk.wait_screen("fields")
+    kiosk.tap_field("Hộ tịch")
+    closed = page.locator(".k-service", has_text="Trích lục")
+    expect(closed).to_have_attribute("data-state", "closure")
+    expect(closed).to_contain_text("Trung tâm nghỉ hôm nay")
+    kiosk.tap_locator(closed)
+    kiosk.wait_screen("error")
+    expect(page.locator("#error-title")).to_have_text("Hôm nay trung tâm nghỉ")
+    expect(page.locator("#error-message")).to_contain_text("Hôm nay trung tâm nghỉ: Sửa chữa điện.")
     assert len(kiosk.posts) == posts
