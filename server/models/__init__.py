@@ -21,7 +21,13 @@ from server.models.notify import NotifyMessage, NotifySubscription
 from server.models.procedure import CalendarYear, Procedure
 from server.models.rating import Rating
 from server.models.remote import RemoteNumber
-from server.models.report import ReportDay, ReportTicketFact
+from server.models.report import (
+    ReportDay,
+    ReportRollup,
+    ReportRollupDay,
+    ReportRollupMonth,
+    ReportTicketFact,
+)
 from server.models.sync import SyncBox, SyncId, SyncInboxEvent, SyncLink, SyncOutbox
 from server.models.ticket import NumberSequence, PrintJob, Ticket, TicketEvent
 from server.models.user import ApiToken, Role, User
@@ -56,6 +62,9 @@ __all__ = [
     "Rating",
     "RemoteNumber",
     "ReportDay",
+    "ReportRollup",
+    "ReportRollupDay",
+    "ReportRollupMonth",
     "ReportTicketFact",
     "Role",
     "Service",

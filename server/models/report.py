@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, UTCDateTime
@@ -60,3 +60,87 @@ class ReportDay(Base):
     )
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     folded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReportRollup(Base):
+    """A closed day's figures of one centre and service (docs/reports.md, "Roll-ups").
+
+    Attribution as the reports make it: issued and waits by the service of issue, finished
+    tickets by the service they finished in, no-shows by theirs, transfers by the service
+    left. ``service_id`` 0: not attributed to a service (dossiers, tickets without one).
+    ``wait_hist[m]``: tickets whose wait (issue → first call) was m to m+1 minutes.
+    """
+
+    __tablename__ = "report_rollups"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    centre_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    service_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    issued: Mapped[int] = mapped_column(Integer, default=0)
+    no_show: Mapped[int] = mapped_column(Integer, default=0)
+    transferred: Mapped[int] = mapped_column(Integer, default=0)
+    served: Mapped[int] = mapped_column(Integer, default=0)
+    supplement: Mapped[int] = mapped_column(Integer, default=0)
+    redirected: Mapped[int] = mapped_column(Integer, default=0)
+    left: Mapped[int] = mapped_column(Integer, default=0)
+    wait_count: Mapped[int] = mapped_column(Integer, default=0)
+    wait_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    wait_hist: Mapped[list] = mapped_column(JSON, default=list)
+    service_count: Mapped[int] = mapped_column(Integer, default=0)
+    service_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    r1: Mapped[int] = mapped_column(Integer, default=0)
+    r2: Mapped[int] = mapped_column(Integer, default=0)
+    r3: Mapped[int] = mapped_column(Integer, default=0)
+    r4: Mapped[int] = mapped_column(Integer, default=0)
+    r5: Mapped[int] = mapped_column(Integer, default=0)
+    dossiers_received: Mapped[int] = mapped_column(Integer, default=0)
+    dossiers_resolved: Mapped[int] = mapped_column(Integer, default=0)
+    dossiers_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    dossiers_late: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportRollupDay(Base):
+    """A (centre, closed local day) whose ``report_rollups`` rows are written (maybe none)."""
+
+    __tablename__ = "report_rollup_days"
+
+    centre_id: Mapped[int] = mapped_column(
+        ForeignKey("centres.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    rolled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReportRollupMonth(Base):
+    """A centre's closed calendar month: its days' roll-ups summed over every service
+    (``month``: the first day). Present once computed; dropped when one of its days is."""
+
+    __tablename__ = "report_rollup_months"
+
+    centre_id: Mapped[int] = mapped_column(
+        ForeignKey("centres.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    issued: Mapped[int] = mapped_column(Integer, default=0)
+    no_show: Mapped[int] = mapped_column(Integer, default=0)
+    transferred: Mapped[int] = mapped_column(Integer, default=0)
+    served: Mapped[int] = mapped_column(Integer, default=0)
+    supplement: Mapped[int] = mapped_column(Integer, default=0)
+    redirected: Mapped[int] = mapped_column(Integer, default=0)
+    left: Mapped[int] = mapped_column(Integer, default=0)
+    wait_count: Mapped[int] = mapped_column(Integer, default=0)
+    wait_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    wait_hist: Mapped[list] = mapped_column(JSON, default=list)
+    service_count: Mapped[int] = mapped_column(Integer, default=0)
+    service_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    r1: Mapped[int] = mapped_column(Integer, default=0)
+    r2: Mapped[int] = mapped_column(Integer, default=0)
+    r3: Mapped[int] = mapped_column(Integer, default=0)
+    r4: Mapped[int] = mapped_column(Integer, default=0)
+    r5: Mapped[int] = mapped_column(Integer, default=0)
+    dossiers_received: Mapped[int] = mapped_column(Integer, default=0)
+    dossiers_resolved: Mapped[int] = mapped_column(Integer, default=0)
+    dossiers_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    dossiers_late: Mapped[int] = mapped_column(Integer, default=0)
+    rolled_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -61,6 +61,7 @@ from server.models.centre import counter_label
 from server.services import events
 from server.services.lines import CounterLine, expire_loaded, line_waiting, take_head
 from server.services.queue import waiting_counts
+from server.services.report_rollups import invalidate_if_past
 from server.services.trail import record_events
 from server.services.views import broadcast_ticket_view, counter_dict
 
@@ -483,6 +484,13 @@ def _trail(run: _Run, decision: domain.Decision) -> None:
                 },
             )
     record_events(run.session, moves, run.now, run.actor)
+    # A ticket of an earlier day moved (after midnight): its day's roll-up is stale.
+    invalidate_if_past(
+        run.session,
+        {(row["centre_id"], row["day"]) for row, *_ in moves if "day" in row},
+        run.now,
+        run.timezone,
+    )
 
 
 def _detached(run: _Run, row: Mapping[str, Any]) -> Ticket:

@@ -7,9 +7,11 @@ The figures are those a hall can compute for Decision 766/QĐ-TTg's indices: sat
 period), and waiting time (issue → first call: mean and median). Plus issued and served,
 so a small index on a handful of citizens reads as what it is.
 
-A fixed number of statements whatever the number of centres: the tickets through the
-report facts grouped by centre (report_facts.aggregate), ratings and dossiers grouped by
-centre (tests/server/test_province_board.py counts them).
+Closed days come from the roll-ups (server/services/report_rollups.py: per centre, day
+and service, summed into months), today is computed live: a year reads 12 month rows per
+centre, not its tickets. The waiting time's median comes from the summed 1-minute
+histograms (within a minute of the exact figure). A fixed number of statements whatever
+the number of centres (tests/server/test_province_board.py counts them).
 """
 
 from __future__ import annotations
@@ -25,7 +27,16 @@ from server.domain.clock import local_day, utcnow
 from server.models import Centre, Dossier
 from server.models.centre import CENTRE_KINDS
 from server.services.report_facts import aggregate
-from server.services.reports import Period, Tally, _utc_offset, period_for, rating_counts
+from server.services.report_rollups import (
+    Figures,
+    compute_days,
+    days_figures,
+    ensure_days,
+    ensure_months,
+    hist_percentile,
+    month_end,
+)
+from server.services.reports import Period, _utc_offset, period_for, rating_counts, satisfaction
 
 #: Ranking order: the first key that differs decides; None (no figure) ranks last.
 RANK_KEYS = ("satisfaction_index", "dossiers_on_time_percent", "wait_median")
@@ -38,32 +49,55 @@ def build_province_report(
     centre_ids: list[int] | None = None,
     timezone: str = "Asia/Ho_Chi_Minh",
     now: datetime | None = None,
+    source: str = "rollup",
 ) -> dict[str, Any]:
     """One row per centre over `period`, grouped by kind and ranked; for a period longer
     than a month, the same per calendar month too (``months``). The caller commits
-    (settled days are folded into the report facts on the way)."""
+    (closed days are rolled up on the way).
+
+    `source`: "rollup" reads the roll-ups of closed days and computes only today live
+    (server/services/report_rollups.py); "direct" computes every figure from every
+    ticket's facts, ratings and dossiers of the period (the reference the roll-ups must
+    equal: tests/server/test_report_rollups.py; benchmarks/province.py times both)."""
+    if source not in ("rollup", "direct"):
+        raise ValueError(f"unknown source {source!r}")
     stmt = select(Centre.id, Centre.code, Centre.name, Centre.subtitle, Centre.kind).order_by(
         Centre.id
     )
     if centre_ids is not None:
         stmt = stmt.where(Centre.id.in_(list(centre_ids)))
     centres = session.execute(stmt).all()
+    ids = [c.id for c in centres]
     today = local_day(now or utcnow(), timezone)
     months = []
     if (period.start.year, period.start.month) != (period.end.year, period.end.month):
-        for month in months_of(period):
+        parts = months_of(period)
+        if source == "rollup":
+            per_month = rollup_figures(session, ids, parts, timezone, today)
+            total: dict[int, Figures] = defaultdict(Figures)
+            for figures in per_month:
+                for centre_id, f in figures.items():
+                    total[centre_id].add(f)
+        else:
+            per_month = [direct_figures(session, ids, m, timezone, today) for m in parts]
+            total = direct_figures(session, ids, period, timezone, today)
+        for month, figures in zip(parts, per_month, strict=True):
             months.append(
                 {
                     "month": month.start.strftime("%Y-%m"),
                     "label": month.label_vi(),
-                    "groups": _groups(session, centres, month, timezone, today),
+                    "groups": _groups(centres, figures),
                 }
             )
+    elif source == "rollup":
+        total = rollup_figures(session, ids, [period], timezone, today)[0]
+    else:
+        total = direct_figures(session, ids, period, timezone, today)
     return {
         "period": _period_view(period),
         "timezone": timezone,
         "rank_by": list(RANK_KEYS),
-        "groups": _groups(session, centres, period, timezone, today),
+        "groups": _groups(centres, total),
         "months": months,
     }
 
@@ -90,57 +124,118 @@ def months_of(period: Period) -> list[Period]:
     return out
 
 
-def _groups(
-    session: Session, centres: list[Any], period: Period, timezone: str, today: date
-) -> list[dict[str, Any]]:
-    """The centres' rows over `period`, by kind, each kind ranked: a fixed number of
-    statements whatever the number of centres."""
-    ids = [c.id for c in centres]
-    tallies: dict[int, Tally] = defaultdict(Tally)
-    dossiers: dict[int, dict[str, int]] = {}
-    if ids:
-        offset = _utc_offset(timezone, period.start)
-        figures = aggregate(session, ids, period.start, period.end, today, "centre", offset)
-        for centre_id, _, _, issued, no_shows, transfers in figures.counts:
-            tally = tallies[centre_id]
-            tally.issued += issued
-            tally.no_show += no_shows
-            tally.transferred += transfers
-        for centre_id, wait in figures.waits:
-            tallies[centre_id].waits.append(wait)
-        for centre_id, seconds, outcome in figures.served:
-            tallies[centre_id].count_finish(outcome, seconds)
-        lo, hi = period.utc_bounds(timezone)
-        for centre_id, level, count in rating_counts(session, ids, lo, hi, "centre", offset):
-            tallies[centre_id].levels[int(level)] += count
-        dossiers = dossier_figures(session, ids, lo, hi)
+def rollup_figures(
+    session: Session, ids: list[int], periods: list[Period], timezone: str, today: date
+) -> list[dict[int, Figures]]:
+    """Per period, per centre: the closed whole months from the month roll-ups (one read
+    for all the periods), the other closed days from the day roll-ups, today live. A fixed
+    number of statements whatever the number of centres."""
+    out: list[dict[int, Figures]] = [defaultdict(Figures) for _ in periods]
+    if not ids:
+        return out
+    closed_last = today - timedelta(days=1)
+    whole: list[tuple[int, date]] = []  # (period index, first day of a closed whole month)
+    rest: list[tuple[int, date, date]] = []  # (period index, first, last) of closed days
+    for i, p in enumerate(periods):
+        last = min(p.end, closed_last)
+        anchor = p.start
+        while anchor <= last:
+            m_end = month_end(anchor.replace(day=1))
+            if anchor.day == 1 and m_end <= last:
+                whole.append((i, anchor))
+            else:
+                rest.append((i, anchor, min(m_end, last)))
+            anchor = m_end + timedelta(days=1)
+    if whole:
+        stored = ensure_months(session, ids, sorted({m for _, m in whole}), today, timezone)
+        for i, month in whole:
+            for centre_id, f in stored[month].items():
+                out[i][centre_id].add(f)
+    for i, first, last in rest:
+        ensure_days(session, ids, first, last, today, timezone)
+        for centre_id, f in days_figures(session, ids, first, last).items():
+            out[i][centre_id].add(f)
+    # Today live, unsaved (with any day after it the period holds: nothing, normally).
+    for i, p in enumerate(periods):
+        if p.end >= today:
+            first = max(p.start, today)
+            for (centre_id, _, _), f in compute_days(
+                session, ids, first, p.end, today, timezone
+            ).items():
+                out[i][centre_id].add(f)
+    return out
 
-    rows = []
-    for c in centres:
-        f = tallies[c.id].figures()
-        d = dossiers.get(c.id, {"received": 0, "resolved": 0, "on_time": 0, "late": 0})
-        rows.append(
-            {
-                "id": c.id,
-                "code": c.code,
-                "label": f"{c.name} {c.subtitle}".strip(),
-                "kind": c.kind,
-                "issued": f["issued"],
-                "served": f["served"],
-                "wait_mean": f["wait_mean"],
-                "wait_median": f["wait_median"],
-                "ratings_total": f["ratings_total"],
-                "rating_mean": f["rating_mean"],
-                "satisfaction_index": f["satisfaction_index"],
-                "dossiers_received": d["received"],
-                "dossiers_resolved": d["resolved"],
-                "dossiers_on_time": d["on_time"],
-                "dossiers_late": d["late"],
-                "dossiers_on_time_percent": (
-                    round(100.0 * d["on_time"] / d["resolved"], 1) if d["resolved"] else None
-                ),
-            }
-        )
+
+def direct_figures(
+    session: Session, ids: list[int], period: Period, timezone: str, today: date
+) -> dict[int, Figures]:
+    """Per centre, every figure computed from every ticket of the period (the report facts,
+    report_facts.aggregate), its counted ratings and its dossiers: what the roll-ups sum
+    to. Its cost grows with the tickets."""
+    out: dict[int, Figures] = defaultdict(Figures)
+    if not ids:
+        return out
+    offset = _utc_offset(timezone, period.start)
+    figures = aggregate(session, ids, period.start, period.end, today, "centre", offset)
+    for centre_id, _, _, issued, no_shows, transfers in figures.counts:
+        c = out[centre_id].counts
+        c["issued"] += issued
+        c["no_show"] += no_shows
+        c["transferred"] += transfers
+    for centre_id, wait in figures.waits:
+        out[centre_id].add_wait(wait)
+    for centre_id, seconds, outcome in figures.served:
+        f = out[centre_id]
+        kind = outcome if outcome in ("supplement", "redirected", "left") else "served"
+        f.counts[kind] += 1
+        if seconds is not None:
+            f.counts["service_count"] += 1
+            f.sums["service_sum"] += seconds
+    lo, hi = period.utc_bounds(timezone)
+    for centre_id, level, count in rating_counts(session, ids, lo, hi, "centre", offset):
+        if 1 <= int(level) <= 5:
+            out[centre_id].counts[f"r{int(level)}"] += count
+    for centre_id, d in dossier_figures(session, ids, lo, hi).items():
+        c = out[centre_id].counts
+        c["dossiers_received"] += d["received"]
+        c["dossiers_resolved"] += d["resolved"]
+        c["dossiers_on_time"] += d["on_time"]
+        c["dossiers_late"] += d["late"]
+    return out
+
+
+def centre_row(centre: Any, f: Figures) -> dict[str, Any]:
+    """A centre's row of the report from its figures."""
+    c = f.counts
+    sat = satisfaction(f.levels)
+    return {
+        "id": centre.id,
+        "code": centre.code,
+        "label": f"{centre.name} {centre.subtitle}".strip(),
+        "kind": centre.kind,
+        "issued": c["issued"],
+        "served": c["served"],
+        "wait_mean": f.sums["wait_sum"] / c["wait_count"] if c["wait_count"] else None,
+        # From the 1-minute histogram: within a minute of the exact median.
+        "wait_median": hist_percentile(f.wait_hist, 0.5),
+        "ratings_total": sat["ratings_total"],
+        "rating_mean": sat["rating_mean"],
+        "satisfaction_index": sat["satisfaction_index"],
+        "dossiers_received": c["dossiers_received"],
+        "dossiers_resolved": c["dossiers_resolved"],
+        "dossiers_on_time": c["dossiers_on_time"],
+        "dossiers_late": c["dossiers_late"],
+        "dossiers_on_time_percent": (
+            round(100.0 * c["dossiers_on_time"] / c["dossiers_resolved"], 1)
+            if c["dossiers_resolved"]
+            else None
+        ),
+    }
+
+
+def _groups(centres: list[Any], figures: dict[int, Figures]) -> list[dict[str, Any]]:
+    """The centres' rows, by kind, each kind ranked."""
+    rows = [centre_row(c, figures.get(c.id) or Figures()) for c in centres]
     groups = []
     for kind, label in CENTRE_KINDS.items():
         members = rank([r for r in rows if r["kind"] == kind])

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.db import OutboxMessage, outbox
-from server.domain.clock import start_of_local_day, to_local
+from server.domain.clock import local_day, start_of_local_day, to_local
 from server.domain.errors import InvalidRequest, NotFound
 from server.domain.ratings import (
     DEFAULT_CRITERION,
@@ -38,6 +38,7 @@ from server.domain.ratings import (
 )
 from server.models import Centre, Counter, CounterEvent, Rating, Service, Ticket, TicketEvent
 from server.services import events
+from server.services.report_rollups import invalidate_if_past
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +150,14 @@ def record_rating(
     elif result is Outcome.REPLACED:
         rating.replaced_by_id = counted.id
     session.flush()
+    # A press of an earlier day (a pad that was offline) changes that day's figures.
+    pressed = [rating.pressed_at] + ([replaced.pressed_at] if replaced is not None else [])
+    invalidate_if_past(
+        session,
+        {(centre.id, local_day(p, centre.timezone)) for p in pressed},
+        now,
+        centre.timezone,
+    )
 
     logger.info(
         "rating %s at counter %s: level %s, %s%s",

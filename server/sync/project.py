@@ -26,21 +26,22 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Date, bindparam, delete, insert, select, update
+from sqlalchemy import Date, bindparam, insert, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
+from server.domain.clock import local_day
 from server.models import (
     Base,
+    Centre,
     Counter,
-    ReportDay,
-    ReportTicketFact,
     Station,
     SyncBox,
     SyncId,
     SyncInboxEvent,
 )
 from server.models.base import UTCDateTime
+from server.services.report_rollups import invalidate
 from server.sync.capture import CONFIG_KEYS, config_refs
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,8 @@ class _Projector:
         self.new_ids: list[dict[str, Any]] = []
         self.config: dict[str, dict[Any, int]] = {}
         self.days: set[date] = set()
+        #: Moments of delivered ratings and dossiers: their local days' roll-ups change.
+        self.moments: set[datetime] = set()
 
     # --- look-ups, one query per table and chunk ---------------------------------------
     def _load(self, rows: dict[str, dict[int, SyncInboxEvent]]) -> None:
@@ -243,6 +246,11 @@ class _Projector:
                 continue
             if table_name == "ratings":
                 self._ratings(list(by_id.values()))
+                for e in by_id.values():
+                    pressed = (e.payload or {}).get("pressed_at")
+                    if isinstance(pressed, str):
+                        at = datetime.fromisoformat(pressed)
+                        self.moments.add(at if at.tzinfo else at.replace(tzinfo=UTC))
             elif table_name == "stations":
                 self._stations(list(by_id.values()))
             else:
@@ -250,20 +258,25 @@ class _Projector:
                 self._write(table_name, written)
                 if table_name == "tickets":
                     self.days.update(v["day"] for _, v in written if "day" in v)
+                elif table_name == "dossiers":
+                    for _, v in written:
+                        for name in ("received_at", "result_ready_at"):
+                            if isinstance(v.get(name), datetime):
+                                self.moments.add(v[name])
                 elif table_name == "counter_events":
                     last = {v["counter_id"]: v for _, v in written}  # seq order: the newest
                     for values in last.values():
                         self._counter_status(values)
         if self.new_ids:
             self.session.execute(insert(SyncId), self.new_ids)
-        if self.days:
-            # The hall of these days changed at the hub: fold their report facts again.
-            for model in (ReportTicketFact, ReportDay):
-                self.session.execute(
-                    delete(model).where(
-                        model.centre_id == self.box.centre_id, model.day.in_(self.days)
-                    )
-                )
+        if self.days or self.moments:
+            # The hall of these days changed at the hub (a box delivering late, after days
+            # offline): fold their report facts and roll their roll-ups up again.
+            timezone = self.session.execute(
+                select(Centre.timezone).where(Centre.id == self.box.centre_id)
+            ).scalar_one()
+            days = self.days | {local_day(at, timezone) for at in self.moments}
+            invalidate(self.session, [(self.box.centre_id, d) for d in days])
 
     def _ratings(self, events: list[SyncInboxEvent]) -> None:
         """As the box replaces a rating: every row first without its ticket and successor,
