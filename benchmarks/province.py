@@ -15,7 +15,9 @@ a sample of days, the benchmark writes the tickets *and* their `ticket_events` t
 them with the app's own `report_facts.fold_days`, and requires the app's facts to equal the
 SQL's row for row (`facts_match`). Then the standard province report
 (`build_province_report`, as `GET /api/v1/province/reports`) is timed for the year and for a
-month: first run, then the median of `--runs`.
+month: first run, then the median of `--runs`; from the roll-ups (as the app) and, before
+them, from every ticket's facts (`--direct-runs`, the computation the roll-ups replaced),
+with the two reports required equal (`equals_direct`).
 
 `catch-up`: `benchmarks/sync.py` (a centre box's busy day offline delivered to a
 PostgreSQL hub), its JSON line re-printed with events/s.
@@ -285,7 +287,11 @@ def generate_year(engine: Any, per_day: int) -> dict[str, Any]:
     return {"seconds": timings, "rows": counts}
 
 
-def time_report(engine: Any, kind: str, anchor: date, runs: int) -> dict[str, Any]:
+def time_report(
+    engine: Any, kind: str, anchor: date, runs: int, source: str = "rollup"
+) -> dict[str, Any]:
+    """`build_province_report` from `source` ("rollup": the roll-ups, as the API; "direct":
+    every ticket's facts, as before the roll-ups): the first run, then `runs` more."""
     from sqlalchemy.orm import Session
 
     from server.services.province_reports import build_province_report
@@ -295,8 +301,8 @@ def time_report(engine: Any, kind: str, anchor: date, runs: int) -> dict[str, An
     now = datetime(YEAR + 1, 3, 1, 3, tzinfo=UTC)
 
     def run() -> dict:
-        with Session(engine) as s, s.begin():  # commits settled days' facts, as the API
-            return build_province_report(s, period, now=now)
+        with Session(engine) as s, s.begin():  # commits closed days' roll-ups, as the API
+            return build_province_report(s, period, now=now, source=source)
 
     t0 = time.perf_counter()
     report = run()
@@ -308,7 +314,9 @@ def time_report(engine: Any, kind: str, anchor: date, runs: int) -> dict[str, An
         walls.append(time.perf_counter() - t0)
     issued = sum(r["issued"] for g in report["groups"] for r in g["rows"])
     return {
+        "report": report,
         "period": kind,
+        "source": source,
         "first_ms": round(first * 1000),
         "median_ms": round(statistics.median(walls) * 1000),
         "max_ms": round(max(walls) * 1000),
@@ -341,16 +349,26 @@ def report_figure(args: argparse.Namespace) -> None:
             ),
             flush=True,
         )
-        # The month first: it is quick, and printed even if the year is stopped.
-        for kind, anchor, target in (
-            ("month", date(YEAR, 10, 15), 200),
-            ("year", date(YEAR, 6, 1), 1000),
-        ):
-            figure = time_report(engine, kind, anchor, args.runs)
+        # Before: every ticket's facts ("direct", the computation before the roll-ups),
+        # the month first (quick, printed even if the year is stopped). After: the
+        # roll-ups, the year first (its first run rolls the whole year up: cold), then
+        # the month (its first run reads October's month rows rolled by the year's).
+        # Both reports must be equal (floats to 1e-6: a mean is a sum in another order).
+        periods = {"month": (date(YEAR, 10, 15), 200), "year": (date(YEAR, 6, 1), 1000)}
+        plan = [] if args.direct_runs < 0 else [("direct", k) for k in ("month", "year")]
+        plan += [("rollup", "year"), ("rollup", "month")]
+        reports: dict[tuple[str, str], Any] = {}
+        for source, kind in plan:
+            anchor, target = periods[kind]
+            runs = args.runs if source == "rollup" else args.direct_runs
+            figure = time_report(engine, kind, anchor, runs, source)
+            reports[(source, kind)] = _rounded(figure.pop("report"))
+            if source == "rollup" and ("direct", kind) in reports:
+                figure["equals_direct"] = reports[("direct", kind)] == reports[(source, kind)]
             print(
                 json.dumps(
                     {
-                        "figure": f"province-report-{kind}",
+                        "figure": f"province-report-{kind}-{source}",
                         "command": command(),
                         "db": "postgresql",
                         **figure,
@@ -360,7 +378,23 @@ def report_figure(args: argparse.Namespace) -> None:
                 ),
                 flush=True,
             )
+        with engine.connect() as conn:
+            sizes = {
+                table: conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
+                for table in ("report_rollups", "report_rollup_days", "report_rollup_months")
+            }
+        print(json.dumps({"figure": "province-rollup-rows", **sizes}), flush=True)
         engine.dispose()
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
 
 
 def catch_up_figure(args: argparse.Namespace) -> None:
@@ -757,6 +791,13 @@ def main(argv: list[str] | None = None) -> None:
     rep.add_argument("--tickets", type=int, default=12_000_000, help="tickets in the year")
     rep.add_argument("--centres", type=int, default=168)
     rep.add_argument("--runs", type=int, default=5, help="timed runs after the first")
+    rep.add_argument(
+        "--direct-runs",
+        type=int,
+        default=1,
+        help="timed runs after the first of the direct computation (before the roll-ups; "
+        "a year takes minutes); -1: skip it",
+    )
     cat = sub.add_parser("catch-up", help="a centre box's busy day offline, to a PostgreSQL hub")
     cat.add_argument("--tickets", type=int, default=2000)
     fan = sub.add_parser("fanout", help="the hub with many screens, a day at 10x speed")
@@ -774,7 +815,7 @@ def main(argv: list[str] | None = None) -> None:
     fan.add_argument("--tickets-per-day", type=int, default=290, help="per centre")
     fan.add_argument("--threads", type=int, default=2, help="issuing (and calling) threads")
     every = sub.add_parser("all", help="report and catch-up with their defaults")
-    every.set_defaults(tickets=None, centres=168, runs=5)
+    every.set_defaults(tickets=None, centres=168, runs=5, direct_runs=1)
     args = parser.parse_args(argv)
     import benchmarks.bench_env  # noqa: F401  (open hall, no issuing limits)
 

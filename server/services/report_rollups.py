@@ -66,6 +66,8 @@ COUNTS = (
     "dossiers_late",
 )
 SUMS = ("wait_sum", "service_sum")
+#: Days computed per statement when rolling many (a cold year: 12 rounds).
+CHUNK_DAYS = 31
 #: Width of a histogram bucket, seconds.
 BUCKET = 60
 
@@ -395,17 +397,19 @@ def ensure_days(
         return
     centres = sorted({c for c, _ in missing})
     insert = _insert(session)
-    rows = []
     for lo, hi in _runs(d for _, d in missing):
-        for (centre_id, day, service_id), f in compute_days(
-            session, centres, lo, hi, today, timezone
-        ).items():
-            if (centre_id, day) in missing:
-                rows.append(
-                    {"centre_id": centre_id, "day": day, "service_id": service_id, **f.values()}
-                )
-    for i in range(0, len(rows), 5000):
-        session.execute(insert(ReportRollup).on_conflict_do_nothing(), rows[i : i + 5000])
+        while lo <= hi:  # a month of days at a time: a cold year stays in memory's bounds
+            end = min(hi, lo + timedelta(days=CHUNK_DAYS - 1))
+            rows = [
+                {"centre_id": centre_id, "day": day, "service_id": service_id, **f.values()}
+                for (centre_id, day, service_id), f in compute_days(
+                    session, centres, lo, end, today, timezone
+                ).items()
+                if (centre_id, day) in missing
+            ]
+            for i in range(0, len(rows), 5000):
+                session.execute(insert(ReportRollup).on_conflict_do_nothing(), rows[i : i + 5000])
+            lo = end + timedelta(days=1)
     now = datetime.now(UTC)
     marks = [{"centre_id": c, "day": d, "rolled_at": now} for c, d in sorted(missing)]
     for i in range(0, len(marks), 5000):
