@@ -1,6 +1,7 @@
 """The province at scale (issue 13, item 5). Run by hand, never by the test suite:
 
     .venv/bin/python benchmarks/province.py report [--tickets 12000000] [--centres 168]
+    .venv/bin/python benchmarks/province.py report-live [--per-day 274] [--centres 168]
     .venv/bin/python benchmarks/province.py catch-up [--tickets 2000]
     .venv/bin/python benchmarks/province.py all
 
@@ -288,7 +289,12 @@ def generate_year(engine: Any, per_day: int) -> dict[str, Any]:
 
 
 def time_report(
-    engine: Any, kind: str, anchor: date, runs: int, source: str = "rollup"
+    engine: Any,
+    kind: str,
+    anchor: date,
+    runs: int,
+    source: str = "rollup",
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """`build_province_report` from `source` ("rollup": the roll-ups, as the API; "direct":
     every ticket's facts, as before the roll-ups): the first run, then `runs` more."""
@@ -298,7 +304,7 @@ def time_report(
     from server.services.reports import period_for
 
     period = period_for(kind, anchor)
-    now = datetime(YEAR + 1, 3, 1, 3, tzinfo=UTC)
+    now = now or datetime(YEAR + 1, 3, 1, 3, tzinfo=UTC)
 
     def run() -> dict:
         with Session(engine) as s, s.begin():  # commits closed days' roll-ups, as the API
@@ -384,6 +390,97 @@ def report_figure(args: argparse.Namespace) -> None:
                 for table in ("report_rollups", "report_rollup_days", "report_rollup_months")
             }
         print(json.dumps({"figure": "province-rollup-rows", **sizes}), flush=True)
+        engine.dispose()
+
+
+def live_figure(args: argparse.Namespace) -> None:
+    """The current month with today live: January 2026 seen on Wednesday 28 January at
+    15:00 (Hà Nội), every centre of the province at `per_day` tickets a working day. The
+    days up to the 26th as the app keeps settled days (tickets, facts, day markers), the
+    27th (yesterday: folded on the fly when rolled) and today as the hall writes them
+    (tickets and their events); ratings for all. Timed from the roll-ups (first run: rolls
+    the 1st to the 27th; then closed days' rows + today computed live) and directly."""
+    from benchmarks.hall import database
+
+    load_before = load()
+    today = date(2026, 1, 28)
+    now = datetime(2026, 1, 28, 8, 0, tzinfo=UTC)
+    with database("postgres") as url:
+        engine, _ = setup_centres(url, args.centres)
+        timings = {}
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql("SET session_replication_role = replica")
+            cols = ", ".join(fact_columns())
+            steps = [
+                ("draw_settled", draw_sql(date(2026, 1, 1), date(2026, 1, 26), args.per_day, 1)),
+                ("tickets", TICKETS_SQL),
+                (
+                    "facts",
+                    f"INSERT INTO report_ticket_facts ({cols}) SELECT {cols} FROM "
+                    f"({FACTS_SELECT}) f",
+                ),
+                ("ratings", RATINGS_SQL),
+                (
+                    "days",
+                    "INSERT INTO report_days (centre_id, day, folded_at) SELECT c.id, "
+                    "d::date, now() FROM centres c CROSS JOIN generate_series('2026-01-01'::date, "
+                    "'2026-01-26'::date, '1 day') d",
+                ),
+                ("drop", "DROP TABLE bench_draw"),
+            ]
+            for name, sql in steps:
+                t0 = time.perf_counter()
+                conn.exec_driver_sql(sql)
+                timings[name] = round(time.perf_counter() - t0, 1)
+            first_id = conn.exec_driver_sql("SELECT max(id) FROM tickets").scalar() + 1
+            for name, sql in (
+                ("draw_live", draw_sql(date(2026, 1, 27), today, args.per_day, first_id)),
+                ("live_tickets", TICKETS_SQL),
+                ("live_events", EVENTS_SQL),
+                ("live_ratings", RATINGS_SQL),
+                ("analyze", "ANALYZE"),
+            ):
+                t0 = time.perf_counter()
+                conn.exec_driver_sql(sql)
+                timings[name] = round(time.perf_counter() - t0, 1)
+            today_tickets = conn.exec_driver_sql(
+                f"SELECT count(*) FROM tickets WHERE day = '{today}'"
+            ).scalar()
+            events = conn.exec_driver_sql("SELECT count(*) FROM ticket_events").scalar()
+        print(
+            json.dumps(
+                {
+                    "figure": "province-live-month-generated",
+                    "per_centre_day": args.per_day,
+                    "seconds": timings,
+                    "tickets_today": today_tickets,
+                    "ticket_events_yesterday_and_today": events,
+                }
+            ),
+            flush=True,
+        )
+        reports = {}
+        for source in ("rollup", "direct"):
+            runs = args.runs if source == "rollup" else args.direct_runs
+            figure = time_report(engine, "month", today, runs, source, now=now)
+            reports[source] = _rounded(figure.pop("report"))
+            if source == "direct":
+                figure["equals_rollup"] = reports["direct"] == reports["rollup"]
+            print(
+                json.dumps(
+                    {
+                        "figure": f"province-report-current-month-{source}",
+                        "command": command(),
+                        "db": "postgresql",
+                        "today": today.isoformat(),
+                        **figure,
+                        "target_ms": 200,
+                        "load_1min": [round(load_before, 1), round(load(), 1)],
+                    }
+                ),
+                flush=True,
+            )
         engine.dispose()
 
 
@@ -798,6 +895,13 @@ def main(argv: list[str] | None = None) -> None:
         help="timed runs after the first of the direct computation (before the roll-ups; "
         "a year takes minutes); -1: skip it",
     )
+    live = sub.add_parser(
+        "report-live", help="the current month with today live, 168 centres (PostgreSQL)"
+    )
+    live.add_argument("--centres", type=int, default=168)
+    live.add_argument("--per-day", type=int, default=274, help="tickets per centre and day")
+    live.add_argument("--runs", type=int, default=5, help="timed runs after the first")
+    live.add_argument("--direct-runs", type=int, default=3)
     cat = sub.add_parser("catch-up", help="a centre box's busy day offline, to a PostgreSQL hub")
     cat.add_argument("--tickets", type=int, default=2000)
     fan = sub.add_parser("fanout", help="the hub with many screens, a day at 10x speed")
@@ -821,6 +925,8 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.figure in ("report", "all"):
         report_figure(argparse.Namespace(**{**vars(args), "tickets": args.tickets or 12_000_000}))
+    if args.figure == "report-live":
+        live_figure(args)
     if args.figure == "fanout":
         fanout_figure(args)
     if args.figure in ("catch-up", "all"):
