@@ -29,7 +29,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, Integer, and_, case, cast, delete, func, literal, select, union_all
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -184,27 +197,42 @@ def compute_days(
     timezone: str,
 ) -> dict[tuple[int, date, int], Figures]:
     """(centre, day, service) → Figures of the days first..last, from the tickets (stored
-    facts or folded on the fly), counted ratings and dossiers. Four statements (plus the
+    facts or folded on the fly), counted ratings and dossiers. Three statements (plus the
     facts' folding of settled days)."""
     ids = list(centre_ids)
     out: dict[tuple[int, date, int], Figures] = defaultdict(Figures)
-    src = ticket_source(session, ids, first, last, today)
+    source = ticket_source(session, ids, first, last, today)
     run = session.connection().execute
-    if src is not None:
+    if source is not None:
+        # One statement: the tickets (stored facts, or today's folded from the events) are
+        # read once as a common table expression, then grouped by each figure's key.
+        src = select(*source.c).cte("day_tickets")
         svc = func.coalesce(src.c.issue_service, 0)
         minute = case(
             (src.c.wait + EPSILON < BUCKET, 0),
             else_=_floor_int(session, (src.c.wait + EPSILON) / BUCKET),
         )
+        zero, zf, none = literal(0), cast(literal(0.0), Float), cast(null(), String)
 
-        def part(what: str, service: Any, bucket: Any, n: Any, total: Any, *where: Any) -> Any:
+        def part(
+            what: str,
+            service: Any,
+            n: Any,
+            *where: Any,
+            bucket: Any = zero,
+            outcome: Any = none,
+            timed: Any = zero,
+            total: Any = zf,
+        ) -> Any:
             stmt = select(
                 literal(what).label("what"),
                 src.c.centre_id,
                 src.c.day,
                 service.label("service"),
                 bucket.label("bucket"),
+                outcome.label("outcome"),
                 n.label("n"),
+                timed.label("timed"),
                 total.label("total"),
             )
             if where:
@@ -212,70 +240,61 @@ def compute_days(
             groups = [src.c.centre_id, src.c.day, service]
             if what == "w":
                 groups.append(bucket)
+            if what == "f":
+                groups.append(outcome)
             return stmt.group_by(*groups)
 
-        zero, zf = literal(0), cast(literal(0.0), Float)
         rows = run(
             union_all(
-                part("i", svc, zero, func.count(src.c.issue_at), zf),
+                part("i", svc, func.count(src.c.issue_at)),
                 part(
                     "n",
                     func.coalesce(src.c.ns_service, 0),
-                    zero,
                     func.sum(src.c.n_no_show),
-                    zf,
                     src.c.n_no_show > 0,
                 ),
                 part(
                     "t",
                     func.coalesce(src.c.tr_service, src.c.issue_service, 0),
-                    zero,
                     func.sum(src.c.n_transfer),
-                    zf,
                     src.c.n_transfer > 0,
                 ),
                 part(
                     "w",
                     svc,
-                    minute,
                     func.count(),
-                    func.sum(src.c.wait),
                     src.c.wait.is_not(None),
+                    bucket=minute,
+                    total=func.sum(src.c.wait),
+                ),
+                part(
+                    "f",
+                    func.coalesce(src.c.fin_service, 0),
+                    func.count(),
+                    src.c.finish_at.is_not(None),
+                    outcome=src.c.fin_outcome,
+                    timed=func.count(src.c.service_time),
+                    total=func.coalesce(func.sum(src.c.service_time), 0.0),
                 ),
             )
         ).all()
-        for what, centre_id, day, service, bucket, n, total in rows:
-            day = _as_date(day)
-            f = out[(centre_id, day, int(service))]
+        for what, centre_id, day, service, bucket, outcome, n, timed, total in rows:
+            f = out[(centre_id, _as_date(day), int(service))]
             if what == "i":
                 f.counts["issued"] += int(n)
             elif what == "n":
                 f.counts["no_show"] += int(n)
             elif what == "t":
                 f.counts["transferred"] += int(n)
-            else:
+            elif what == "w":
                 f.counts["wait_count"] += int(n)
                 f.sums["wait_sum"] += float(total)
                 add_hist(f.wait_hist, int(bucket), int(n))
-        fin_service = func.coalesce(src.c.fin_service, 0)
-        for centre_id, day, service, outcome, n, timed, total in run(
-            select(
-                src.c.centre_id,
-                src.c.day,
-                fin_service,
-                src.c.fin_outcome,
-                func.count(),
-                func.count(src.c.service_time),
-                func.coalesce(func.sum(src.c.service_time), 0.0),
-            )
-            .where(src.c.finish_at.is_not(None))
-            .group_by(src.c.centre_id, src.c.day, fin_service, src.c.fin_outcome)
-        ).all():
-            f = out[(centre_id, _as_date(day), int(service))]
-            kind = outcome if outcome in ("supplement", "redirected", "left") else "served"
-            f.counts[kind] += int(n)
-            f.counts["service_count"] += int(timed)
-            f.sums["service_sum"] += float(total)
+            else:
+                kind = outcome if outcome in ("supplement", "redirected", "left") else "served"
+                f.counts[kind] += int(n)
+                f.counts["service_count"] += int(timed)
+                f.sums["service_sum"] += float(total)
 
     lo, hi = _utc_bounds(first, last, timezone)
     offset = _utc_offset(timezone, first)
