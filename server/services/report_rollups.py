@@ -377,6 +377,14 @@ def _insert(session: Session) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
+def _write_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Core executemany in chunks (the ORM's bulk path costs more); a row already there is
+    left alone."""
+    insert = _insert(session)(model.__table__).on_conflict_do_nothing()
+    for i in range(0, len(rows), 5000):
+        session.connection().execute(insert, rows[i : i + 5000])
+
+
 def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
     """Consecutive days as (first, last) runs."""
     out: list[tuple[date, date]] = []
@@ -415,7 +423,6 @@ def ensure_days(
     if not missing:
         return
     centres = sorted({c for c, _ in missing})
-    insert = _insert(session)
     for lo, hi in _runs(d for _, d in missing):
         while lo <= hi:  # a month of days at a time: a cold year stays in memory's bounds
             end = min(hi, lo + timedelta(days=CHUNK_DAYS - 1))
@@ -426,13 +433,11 @@ def ensure_days(
                 ).items()
                 if (centre_id, day) in missing
             ]
-            for i in range(0, len(rows), 5000):
-                session.execute(insert(ReportRollup).on_conflict_do_nothing(), rows[i : i + 5000])
+            _write_rows(session, ReportRollup, rows)
             lo = end + timedelta(days=1)
     now = datetime.now(UTC)
     marks = [{"centre_id": c, "day": d, "rolled_at": now} for c, d in sorted(missing)]
-    for i in range(0, len(marks), 5000):
-        session.execute(insert(ReportRollupDay).on_conflict_do_nothing(), marks[i : i + 5000])
+    _write_rows(session, ReportRollupDay, marks)
 
 
 def days_figures(
@@ -501,10 +506,7 @@ def ensure_months(
         f = by_key[(centre_id, month)]
         out[month][centre_id] = f
         rows.append({"centre_id": centre_id, "month": month, "rolled_at": now, **f.values()})
-    for i in range(0, len(rows), 5000):
-        session.execute(
-            _insert(session)(ReportRollupMonth).on_conflict_do_nothing(), rows[i : i + 5000]
-        )
+    _write_rows(session, ReportRollupMonth, rows)
     return out
 
 
