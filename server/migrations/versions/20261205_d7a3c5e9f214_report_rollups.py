@@ -3,7 +3,7 @@ histogram), the days rolled, and closed months per centre — the province repor
 these instead of every ticket (docs/reports.md, "Roll-ups").
 
 Revision ID: d7a3c5e9f214
-Revises: 5e2f6a7b8c9d
+Revises: 7a4b9c0d1e2f
 Create Date: 2026-12-05 15:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import server.models.base
 
 revision = "d7a3c5e9f214"
-down_revision = "5e2f6a7b8c9d"
+down_revision = "7a4b9c0d1e2f"
 branch_labels = None
 depends_on = None
 
