@@ -408,8 +408,15 @@ def notify_closure(
             Ticket.day == day,
         )
     ).all()
-    text = texts.closure(centre.name, day.strftime("%d/%m/%Y"), reason)
     for sub, ticket in rows:
+        # A ticket holder's words: their number, not "your booking is cancelled".
+        text = texts.closure(
+            centre.name,
+            day.strftime("%d/%m/%Y"),
+            ticket.display_number,
+            reason,
+            booked=ticket.origin == "appointment",
+        )
         enqueue(
             session,
             sub,

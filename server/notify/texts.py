@@ -63,14 +63,23 @@ def no_show(number: str) -> Text:
     )
 
 
-def closure(centre: str, day: str, reason: str = "") -> Text:
-    """Sent when the centre closes on a day the citizen holds a number or a booking for."""
+def closure(centre: str, day: str, number: str, reason: str = "", *, booked: bool = False) -> Text:
+    """Sent to a ticket holder (a walk-in, a remote number, a checked-in booking) whose
+    ticket's day the centre closes. Tickets already issued stay (docs/hours.md): the
+    citizen is told the day is closed, not that anything was cancelled. A booking not yet
+    checked in is told by `booking_closure` instead (its own notice)."""
     why = f" ({reason})" if reason else ""
+    again_vi, again_en = (
+        ("đặt lịch hẹn lại vào ngày khác", "book another day")
+        if booked
+        else ("lấy số lại vào ngày làm việc khác", "take a new number on another working day")
+    )
     return _nfc(
         f"{centre} tạm nghỉ ngày {day} / Centre closed",
-        f"Trung tâm tạm nghỉ ngày {day}{why}. Lịch hẹn của quý khách đã bị hủy; vui lòng "
-        f"đặt lại ngày khác.\nThe centre is closed on {day}{why}. Your booking is "
-        "cancelled; please book another day.",
+        f"Trung tâm tạm nghỉ ngày {day}{why}. Số {number} của quý khách có thể không được "
+        f"phục vụ trong ngày này; vui lòng {again_vi}.\n"
+        f"The centre is closed on {day}{why}. Your number {number} may not be served that "
+        f"day; please {again_en}.",
     )
 
 

@@ -339,6 +339,10 @@ def test_a_closed_day_refuses_walk_ins_and_phone_numbers_and_says_when_to_come_b
     assert states == {"closure"}
     html = client.get(f"/lay-so?centre={demo.centre_id}").get_data(as_text=True)
     assert "Hôm nay trung tâm nghỉ: Mất điện." in html and "The centre is closed today" in html
+    # Once, at the top: not again under each (disabled) service.
+    assert html.count("Hôm nay trung tâm nghỉ") == 1 and 'class="p-closed"' not in html
+    radios = re.findall(r'<input type="radio" name="service"[^>]*>', html)
+    assert len(radios) > 1 and all("disabled" in radio for radio in radios)
     clock.set(datetime(2026, 11, 27, 1, 0, tzinfo=UTC))  # Friday 08:00: open again
     assert client.post("/api/v1/tickets", json={"service_id": ht1}).status_code == 201
 

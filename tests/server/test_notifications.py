@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import unicodedata
 from datetime import timedelta
 
 import pytest
@@ -339,8 +340,31 @@ def test_a_closure_of_today_tells_the_holders_of_todays_numbers(
     # joined and closure were queued by their requests, "near" (0 ahead) by the round
     assert _worker(app, clock).run_once() == {"queued": 1, "sent": 3}
     closure = [m for m in gateway.wait_for(3) if "tạm nghỉ" in m["text"]]
-    assert f"tạm nghỉ ngày {day:%d/%m/%Y}" in closure[0]["text"]
-    assert "(mất điện)" in closure[0]["text"]
+    text = closure[0]["text"]
+    assert f"tạm nghỉ ngày {day:%d/%m/%Y}" in text and "(mất điện)" in text
+    # A ticket holder is told about their number, not about a booking they never made.
+    assert f"Số {mine['number']} của quý khách" in text and "lấy số lại" in text
+    assert "Lịch hẹn" not in text and "booking" not in text.lower()
+
+
+def test_the_closure_notice_speaks_to_its_audience():
+    """Ticket holders (walk-in or remote: take a number again; a checked-in booking: book
+    again) and booking holders (the booking's own notice) each get their own words."""
+    walk_in = store.texts.closure("TT Kinh Bắc", "26/11/2026", "1003", "Mất điện")
+    booked = store.texts.closure("TT Kinh Bắc", "26/11/2026", "1004", booked=True)
+    notice = store.texts.booking_closure(
+        "Trung tâm nghỉ ngày 26/11/2026: lịch hẹn 1234567890 lúc 08:00 đã bị hủy.",
+        "The centre is closed on 26/11/2026: appointment 1234567890 at 08:00 is cancelled.",
+    )
+    vi, en = walk_in.body.split("\n")
+    assert vi.startswith("Trung tâm tạm nghỉ ngày 26/11/2026 (Mất điện). Số 1003 của quý khách")
+    assert "lấy số lại" in vi and "take a new number" in en
+    for text in (walk_in, booked):
+        assert "hủy" not in text.sms and "cancel" not in text.sms
+        assert unicodedata.is_normalized("NFC", text.sms)
+    assert "đặt lịch hẹn lại" in booked.body and "book another day" in booked.body
+    assert notice.title == "Lịch hẹn bị hủy do trung tâm nghỉ / Booking cancelled"
+    assert "đã bị hủy" in notice.body
 
 
 def test_the_vapid_key_is_made_once_and_kept_unless_rotated(app, database):
