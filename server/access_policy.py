@@ -82,6 +82,7 @@ BLUEPRINTS: tuple[Mount, ...] = (
     Mount("display.blueprint", Audience.PUBLIC, "/display"),
     _api("centres", Audience.PUBLIC),
     _api("remote", Audience.PUBLIC),
+    _api("phone_checks", Audience.PUBLIC),
     _api("appointments", Audience.PUBLIC),
     _api("notifications", Audience.PUBLIC),
     _api("announcements", Audience.PUBLIC),
@@ -261,6 +262,9 @@ POLICY.update(
         # at a provisioned kiosk: test_station_least_privilege.py, test_remote.py).
         ("remote.RemoteTicketsView", "POST"): EVERYONE,
         ("remote.CheckInView", "POST"): EVERYONE,
+        # Anyone may have a code texted to a phone to prove it is theirs (docs/remote.md);
+        # limited per number and per address. Without an SMS gateway it is 409.
+        ("phone_checks.PhoneVerificationsView", "POST"): EVERYONE,
         # A citizen turns notifications on or off for their ticket: its public code is
         # the key, as for its /t/ page (the test's body gives no consent: 422 for all).
         ("notifications.TicketNotificationsView", "POST"): NOBODY,

@@ -78,6 +78,9 @@ class Config:
     sms_sender: str = ""
     #: The gateway also delivers Zalo (ZNS) messages: offer the "zalo" channel.
     zalo_via_gateway: bool = False
+    #: With an SMS gateway, a remote number or a booking needs the one-time code texted
+    #: to the phone (docs/remote.md, "Phone ownership"); false: never ask for one.
+    phone_verification: bool = True
     testing: bool = False
 
     @classmethod

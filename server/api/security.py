@@ -309,6 +309,9 @@ DEFAULT_KIOSK_ISSUE_RATE_LIMIT = "30 per minute"
 DEFAULT_ISSUE_RATE_LIMIT = "60 per minute"
 #: Appointment holds and bookings per client address (TTHCC_BOOKING_RATE_LIMIT).
 DEFAULT_BOOKING_RATE_LIMIT = "20 per minute"
+#: One-time codes texted per client address (TTHCC_PHONE_CODE_RATE_LIMIT): each costs an
+#: SMS; the limits per number are in server/domain/phone_check.py.
+DEFAULT_PHONE_CODE_RATE_LIMIT = "5 per minute;30 per hour"
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -405,7 +408,16 @@ def init_hardening(app: Any) -> None:
         error_message="Đặt lịch quá nhiều lần, vui lòng thử lại sau ít phút. / "
         "Too many bookings: try again in a few minutes.",
     )
+    # One-time codes by SMS: every request from an address counts (each may cost an SMS).
+    phone_code = limiter.shared_limit(
+        os.environ.get("TTHCC_PHONE_CODE_RATE_LIMIT", DEFAULT_PHONE_CODE_RATE_LIMIT),
+        scope="phone-code",
+        methods=["POST"],
+        error_message="Yêu cầu mã xác nhận quá nhiều lần, vui lòng thử lại sau ít phút. / "
+        "Too many codes asked for: try again in a few minutes.",
+    )
     for endpoint, limit in (
+        ("phone_checks.PhoneVerificationsView", phone_code),
         ("appointments.HoldsView", booking),
         ("appointments.AppointmentsView", booking),
         ("appointments.AppointmentView", missed_lookup),

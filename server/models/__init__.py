@@ -18,6 +18,7 @@ from server.models.citizen import CitizenScan
 from server.models.dossier import Dossier, DossierHandoff, DossierSequence
 from server.models.feedback import Feedback, FeedbackEvent
 from server.models.notify import NotifyMessage, NotifySubscription
+from server.models.phone_check import PhoneVerification
 from server.models.procedure import CalendarYear, Procedure
 from server.models.rating import Rating
 from server.models.remote import RemoteNumber
@@ -56,6 +57,7 @@ __all__ = [
     "NotifyMessage",
     "NotifySubscription",
     "NumberSequence",
+    "PhoneVerification",
     "PrintJob",
     "PriorityCategory",
     "Procedure",

@@ -36,6 +36,8 @@ class Outgoing:
     auth: str | None = None
     phone: str | None = None
     phone_masked: str | None = None
+    #: The gateway's idempotency key; default "tthcc-<id>" (an outbox message's id).
+    reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ class HttpGatewayProvider:
         if self._http is None:
             self._http = requests.Session()
             self._http.headers["Authorization"] = f"Bearer {self.token}"
-        reference = f"tthcc-{message.id}"
+        reference = message.reference or f"tthcc-{message.id}"
         body = {
             "to": _international(message.phone or ""),
             "channel": message.channel,

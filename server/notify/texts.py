@@ -116,3 +116,13 @@ def booking_closure(message_vi: str, message_en: str) -> Text:
     return _nfc(
         "Lịch hẹn bị hủy do trung tâm nghỉ / Booking cancelled", f"{message_vi}\n{message_en}"
     )
+
+
+def phone_code(code: str, minutes: int) -> Text:
+    """The one-time code proving the number is the citizen's (the code first: phones
+    offer to fill it in)."""
+    return _nfc(
+        f"{code} là mã xác nhận số điện thoại / Your verification code",
+        f"Mã dùng được {minutes} phút để lấy số hoặc đặt lịch tại Trung tâm. Không đưa mã "
+        f"này cho người khác.\nValid for {minutes} minutes. Do not share it.",
+    )

@@ -10,6 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from server.api.public.phone_checks import VerifiedPhone, require_phone_code
 from server.api.schemas import BaseSchema
 from server.domain.appointments import DEFAULT_HORIZON_DAYS
 from server.models import Centre, Service
@@ -36,7 +37,7 @@ class HoldRequest(BaseSchema):
     )
 
 
-class BookRequest(BaseSchema):
+class BookRequest(VerifiedPhone):
     hold = fields.String(
         load_default=None,
         validate=validate.Length(max=40),
@@ -113,7 +114,8 @@ class AppointmentsView(MethodView):
     @blp.arguments(BookRequest)
     @blp.response(201)
     @blp.alt_response(409, description="slot_full, hold_expired, channel_unavailable")
-    @blp.alt_response(429, description="booking_quota_reached")
+    @blp.alt_response(422, description="phone_code_required, phone_code_wrong, …")
+    @blp.alt_response(429, description="booking_quota_reached, phone_code_locked")
     def post(self, body: dict) -> dict:
         """Book: confirm a hold, or take a seat of `service_id` at `start` at once. The
         answer's ten-digit `code` (also in the QR at `qr_url`) checks in at the kiosk and
@@ -125,6 +127,7 @@ class AppointmentsView(MethodView):
             booking_messages.check_channel(
                 body["notify_channel"], available_channels(current_app.config["TTHCC"])
             )
+        require_phone_code(body)  # with an SMS gateway: the code texted to the phone
         row = ops.book(
             session,
             phone=body["phone"],

@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from server.api.public.phone_checks import VerifiedPhone, require_phone_code
 from server.api.schemas import BaseSchema
 from server.api.security import kiosk_printer
 from server.domain.appointments import CODE_DIGITS
@@ -17,7 +18,7 @@ from server.services.views import ticket_view
 blp = Blueprint("remote", __name__, description="Numbers from the phone (lấy số từ xa)")
 
 
-class RemoteTicketCreate(BaseSchema):
+class RemoteTicketCreate(VerifiedPhone):
     service_id = fields.Integer(required=True)
     phone = fields.String(
         required=True,
@@ -53,11 +54,14 @@ class RemoteTicketsView(MethodView):
     @blp.arguments(RemoteTicketCreate)
     @blp.response(201)
     @blp.alt_response(409, description="remote_not_allowed, outside_opening_hours, …")
-    @blp.alt_response(429, description="phone_quota_reached")
+    @blp.alt_response(422, description="phone_code_required, phone_code_wrong, …")
+    @blp.alt_response(429, description="phone_quota_reached, phone_code_locked")
     def post(self, body: dict) -> dict:
         """Take today's number from a phone (services with remote issuing): the number is
         in the line at once; its six-digit `remote.code` checks the citizen in at the kiosk
-        until the number was called plus the centre's grace minutes."""
+        until the number was called plus the centre's grace minutes. With an SMS gateway,
+        the code texted to the phone is required (`verification`, `code`)."""
+        require_phone_code(body)
         session = db().session
         config = current_app.config
         result = remote.issue_remote(

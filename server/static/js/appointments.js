@@ -5,6 +5,7 @@
 
 import { api } from "/assets/js/lib/api.js";
 import { byId, setText } from "/assets/js/lib/dom.js";
+import { PhoneCode } from "/assets/js/phone_code.js";
 
 const root = byId("appt");
 const form = byId("book-form");
@@ -13,6 +14,10 @@ let days = [];
 let hold = null; // {token, until}
 let timer = null;
 let changing = null; // the code of the booking being moved
+// With an SMS gateway: the code texted to the number first (docs/remote.md).
+const phoneCode = new PhoneCode(root && root.dataset.verify === "1" ? byId("verify") : null, {
+  onError: (message) => fail(message),
+});
 
 const hhmm = (iso) => iso.slice(11, 16);
 const ddmm = (iso) => `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)}`;
@@ -104,6 +109,7 @@ async function pick(start) {
 
 function showBooking(booking) {
   stopHold();
+  phoneCode.reset();
   changing = null;
   form.hidden = true;
   byId("cancelled").hidden = true;
@@ -137,7 +143,13 @@ if (form) {
     if (!phone) return fail("Vui lòng nhập số điện thoại di động. / Enter your mobile number.");
     byId("confirm").disabled = true;
     try {
-      const body = { hold: hold.token, phone };
+      if (phoneCode.required && !phoneCode.sentTo(phone)) {
+        fail("");
+        await phoneCode.send(phone); // «Nhập mã xác nhận đã gửi tới số …», then confirm again
+        return;
+      }
+      if (!phoneCode.typed()) return fail("Vui lòng nhập đủ 6 chữ số của mã xác nhận. / Type the 6-digit code.");
+      const body = { hold: hold.token, phone, ...phoneCode.body() };
       // The consent to messages about the booking (shown when the centre sends SMS).
       if (byId("notify") && byId("notify").checked) Object.assign(body, { notify: true, notify_channel: "sms" });
       showBooking(await api("POST", "appointments", { body }));

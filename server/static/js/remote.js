@@ -1,10 +1,12 @@
 // Lấy số từ xa (/lay-so): POST /api/v1/remote-tickets with the chosen service and the
-// phone number, then the number and its six-digit check-in code (docs/remote.md), and
+// phone number (and, with an SMS gateway, the code texted to it: phone_code.js), then the
+// number and its six-digit check-in code (docs/remote.md), and
 // "Nhận thông báo" for it (docs/notifications.md).
 
 import { api } from "/assets/js/lib/api.js";
 import { byId, setText } from "/assets/js/lib/dom.js";
 import { mountNotify } from "/assets/js/notify.js";
+import { PhoneCode } from "/assets/js/phone_code.js";
 
 const form = byId("remote-form");
 
@@ -14,6 +16,8 @@ function fail(message) {
 }
 
 if (form) {
+  // With an SMS gateway: the code texted to the number first (docs/remote.md).
+  const code = new PhoneCode(form.dataset.verify === "1" ? byId("verify") : null, { onError: fail });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const chosen = form.querySelector("input[name=service]:checked");
@@ -29,12 +33,22 @@ if (form) {
     byId("submit").disabled = true;
     byId("error").hidden = true;
     try {
-      const ticket = await api("POST", "remote-tickets", { body: { service_id: Number(chosen.value), phone } });
+      if (code.required && !code.sentTo(phone)) {
+        await code.send(phone); // «Nhập mã xác nhận đã gửi tới số …», then "Lấy số" again
+        return;
+      }
+      if (!code.typed()) {
+        fail("Vui lòng nhập đủ 6 chữ số của mã xác nhận.");
+        return;
+      }
+      const body = { service_id: Number(chosen.value), phone, ...code.body() };
+      const ticket = await api("POST", "remote-tickets", { body });
       setText(byId("number"), ticket.number);
       setText(byId("service"), ticket.service_name);
       setText(byId("code"), ticket.remote.code);
       byId("follow").href = `/t/${encodeURIComponent(ticket.public_code)}`;
       form.hidden = true;
+      code.reset();
       byId("done").hidden = false;
       mountNotify(ticket.public_code, { phone }); // "Nhận thông báo" for the new number
     } catch (error) {

@@ -23,6 +23,7 @@ _CODE = re.compile(rf"\d{{{CODE_DIGITS}}}")
 def appointments_page() -> str:
     """The centre's services that take appointments; slots, hold and booking by script."""
     from server.notify.delivery import available_channels
+    from server.services import phone_check
 
     centre = requested_centre()
     if centre is None:
@@ -50,6 +51,8 @@ def appointments_page() -> str:
         digits=CODE_DIGITS,
         # Messages about the booking (docs/notifications.md) when an SMS gateway is set.
         sms_offered="sms" in available_channels(current_app.config["TTHCC"]),
+        # With an SMS gateway, the number needs the code texted to it (docs/remote.md).
+        **phone_check.page_context(current_app.config["TTHCC"]),
     )
 
 

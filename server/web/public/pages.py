@@ -11,7 +11,7 @@ Pages render from the services on the first paint.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from sqlalchemy import select
 
 from server.input_guard import db_int
@@ -81,6 +81,7 @@ def remote_page() -> str:
     hours, cut-offs and caps shown), then its check-in code for the kiosk (docs/remote.md)."""
     from server.models import Service
     from server.runtime import now
+    from server.services import phone_check
     from server.services.hours import service_availability
     from server.services.remote import grace_minutes
 
@@ -109,6 +110,8 @@ def remote_page() -> str:
         # A closed day (/admin/closures) closes every service: said once, at the top.
         closed_today=next((a for a in available.values() if a["state"] == "closure"), None),
         remote_only=bool((centre.settings or {}).get("remote_only")),
+        # With an SMS gateway, the number needs the code texted to it (docs/remote.md).
+        **phone_check.page_context(current_app.config["TTHCC"]),
     )
 
 
