@@ -151,7 +151,9 @@ if (form) {
       if (!phoneCode.typed()) return fail("Vui lòng nhập đủ 6 chữ số của mã xác nhận. / Type the 6-digit code.");
       const body = { hold: hold.token, phone, ...phoneCode.body() };
       // The consent to messages about the booking (shown when the centre sends SMS).
-      if (byId("notify") && byId("notify").checked) Object.assign(body, { notify: true, notify_channel: "sms" });
+      // The checkbox is on the page only with an SMS gateway (byId throws when it is not).
+      const consent = document.getElementById("notify");
+      if (consent && consent.checked) Object.assign(body, { notify: true, notify_channel: "sms" });
       showBooking(await api("POST", "appointments", { body }));
     } catch (error) {
       fail(error.message);
