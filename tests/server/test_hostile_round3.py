@@ -44,6 +44,7 @@ def test_hostile_bodies_on_this_rounds_endpoints_are_4xx_with_a_message(
         ("/api/v1/dossiers", staff),
         ("/api/v1/appointment-holds", {}),
         ("/api/v1/appointments", {}),
+        ("/api/v1/phone-verifications", {}),
         (f"/api/v1/tickets/{code}/notifications", {}),
         ("/api/v1/scans", kiosk),
     ]
@@ -68,6 +69,13 @@ def test_hostile_bodies_on_this_rounds_endpoints_are_4xx_with_a_message(
         json={"channel": "sms", "phone": "0912\u0000345678", "consent": True},
     )
     _json_error(r, 422)
+    for phone in ("0912\u0000345678", "1" * 20, ""):
+        _json_error(client.post("/api/v1/phone-verifications", json={"phone": phone}), 422)
+    r = client.post(
+        "/api/v1/remote-tickets",
+        json={"service_id": 1, "phone": "0912345678", "verification": "x" * 64, "code": "1" * 12},
+    )
+    _json_error(r, 422)  # an unknown verification, said in Vietnamese
     r = client.get("/api/v1/appointments/slots?service_id=9223372036854775808")
     _json_error(r, 404, 422)
     r = client.patch("/api/v1/appointments/0000000000", data="[1]", content_type="application/json")
