@@ -43,17 +43,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_http(url: str, timeout: float = 20.0) -> None:
+def wait_for_http(
+    url: str,
+    timeout: float = 20.0,
+    process: subprocess.Popen | None = None,
+    log: Path | None = None,
+) -> None:
+    """Until `url` answers below 500; at once if `process` (the server) has exited."""
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            break
         try:
             if requests.get(url, timeout=1).status_code < 500:
                 return
         except requests.RequestException as exc:
             last = exc
         time.sleep(0.1)
-    raise RuntimeError(f"server at {url} did not come up: {last}")
+    exited = "" if process is None or process.poll() is None else f" (exited {process.poll()})"
+    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+    raise RuntimeError(f"server at {url} did not come up{exited}: {last}\n{tail}")
 
 
 @dataclass
@@ -87,7 +97,13 @@ class LiveServer:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        wait_for_http(self.url + "/api/v1/centres")
+        # A loaded machine can take long to import and bind; a server that exits fails at once.
+        wait_for_http(
+            self.url + "/api/v1/centres",
+            timeout=60.0,
+            process=self.process,
+            log=self.instance / "gunicorn.log",
+        )
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

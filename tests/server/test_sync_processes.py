@@ -215,10 +215,27 @@ def test_hall_offline_then_push_killed_twice_with_sigkill_every_event_once_in_or
 def _kill_hub(hub) -> None:
     """SIGKILL the hub's gunicorn worker and master (no graceful anything)."""
     master = hub.process.pid
-    subprocess.run(["pkill", "-KILL", "-P", str(master)], check=False)
+    workers = subprocess.run(
+        ["pgrep", "-P", str(master)], capture_output=True, text=True, check=False
+    ).stdout.split()
+    for pid in workers:
+        os.kill(int(pid), signal.SIGKILL)
     os.kill(master, signal.SIGKILL)
     hub.process.wait()
     hub.process = None
+    # The worker held the listening socket: the next start binds the port only once it is
+    # gone (an orphan is reaped by init; a zombie holds no socket).
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(int(pid)) for pid in workers):
+        time.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def _hall_rows(engine, centre_code: str) -> dict[str, int]:
