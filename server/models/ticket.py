@@ -39,6 +39,10 @@ class NumberSequence(Base):
     normal_since_priority: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: Tickets issued for the service that day: the daily cap is checked on this locked row.
     issued: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Tickets waiting in the service's line that day (`status` waiting, `service_id` this
+    #: service): kept by triggers on `tickets` in the writing transaction, never by the
+    #: code (migration d5e6f7a8b9c0); `queue.updated` reads it instead of counting.
+    waiting: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Ticket(Base):

@@ -1,0 +1,108 @@
+"""The lines' waiting counts kept on the numbering rows (triggers on `tickets`, migration
+d5e6f7a8b9c0) stay equal to a count of the waiting tickets through every move, and under
+presses and issues racing each other, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, select
+
+from server.domain.clock import local_day, utcnow
+from server.models import Centre, NumberSequence, Ticket, TicketEvent
+from server.services.queue import waiting_counts
+from tests.server.test_counter_races import issue, login, together
+
+HT1, HT2, CT1 = 1, 2, 3  # demo services: counter 1 serves HT1 and HT2, counter 2 HT1 and CT1
+
+
+def assert_counts_exact(database) -> dict[int, int]:
+    """Every (line, day) row says as many as there are waiting tickets; returns today's."""
+    with database.transaction() as s:
+        truth = {
+            (service_id, day): n
+            for service_id, day, n in s.execute(
+                select(Ticket.service_id, Ticket.day, func.count())
+                .where(Ticket.status == "waiting")
+                .group_by(Ticket.service_id, Ticket.day)
+            )
+        }
+        kept = {
+            (service_id, day): n
+            for service_id, day, n in s.execute(
+                select(NumberSequence.service_id, NumberSequence.day, NumberSequence.waiting).where(
+                    NumberSequence.waiting != 0
+                )
+            )
+        }
+        assert kept == truth
+        centre = s.get(Centre, 1)
+        today = local_day(utcnow(), centre.timezone)
+        counts = waiting_counts(s, centre.id, today)
+        assert counts == {sid: n for (sid, day), n in truth.items() if day == today}
+        return counts
+
+
+def post(client, url: str, headers: dict, **body: Any) -> dict:
+    response = client.post(url, json=body, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_counts_follow_every_move(client, database, demo):
+    staff = login(client, "canbo1")
+    first, second, *_ = issue(client, 5, HT1)
+    issue(client, 2, HT2)
+    assert assert_counts_exact(database) == {HT1: 5, HT2: 2}
+
+    called = post(client, "/api/v1/counters/1/call-next", staff)  # call next
+    assert called["id"] == first
+    assert assert_counts_exact(database) == {HT1: 4, HT2: 2}
+
+    post(client, "/api/v1/counters/1/call-next", staff, resolve="no_show", current_ticket_id=first)
+    assert assert_counts_exact(database) == {HT1: 3, HT2: 2}  # first: no-show; second called
+
+    post(client, f"/api/v1/tickets/{first}/requeue", staff)  # back in line
+    assert assert_counts_exact(database) == {HT1: 4, HT2: 2}
+
+    post(client, f"/api/v1/tickets/{second}/no-show", staff)
+    post(client, "/api/v1/counters/1/call", staff, ticket_id=second)  # a no-show came back
+    assert assert_counts_exact(database) == {HT1: 4, HT2: 2}
+
+    post(client, f"/api/v1/tickets/{second}/transfer", staff, service_id=CT1)  # called → line
+    assert assert_counts_exact(database) == {HT1: 4, HT2: 2, CT1: 1}
+    post(client, f"/api/v1/tickets/{first}/transfer", staff, service_id=HT2)  # line → line
+    assert assert_counts_exact(database) == {HT1: 3, HT2: 3, CT1: 1}
+
+    post(client, "/api/v1/counters/1/call", staff, ticket_id=first)  # out of turn
+    post(client, f"/api/v1/tickets/{first}/start", staff)
+    post(client, f"/api/v1/tickets/{first}/finish", staff, outcome="left")
+    assert assert_counts_exact(database) == {HT1: 3, HT2: 2, CT1: 1}
+
+    with database.transaction() as s:  # a waiting ticket removed (a purge, by hand)
+        s.execute(delete(TicketEvent).where(TicketEvent.ticket_id == second))
+        s.execute(delete(Ticket).where(Ticket.id == second))
+    assert assert_counts_exact(database) == {HT1: 3, HT2: 2}
+
+
+def test_counts_exact_when_issues_and_calls_race(app, client, database, demo):
+    # counters 1 and 2 share HT1, 1 and 6 HT2, 2, 3 and 7 CT1: each presses twice (the
+    # second press is told its first ticket is still called) while kiosks issue
+    counters = (1, 2, 3, 6, 7)
+    staff = {n: login(client, f"canbo{n}") for n in counters}
+    issue(client, 4, HT1)
+    issue(client, 2, HT2)
+    issue(client, 2, CT1)
+
+    def press(c, i: int) -> Any:
+        if i >= 2 * len(counters):  # a kiosk issuing meanwhile
+            return c.post("/api/v1/tickets", json={"service_id": (HT1, HT2, CT1)[i % 3]})
+        counter = counters[i % len(counters)]
+        return c.post(f"/api/v1/counters/{counter}/call-next", headers=staff[counter])
+
+    results = together(app, 2 * len(counters) + 6, press)
+    assert {r.status_code for r in results} <= {200, 201, 409}, [r.get_json() for r in results]
+    counts = assert_counts_exact(database)
+    calls = sum(r.status_code == 200 for r in results)
+    assert calls == len(counters)
+    assert sum(counts.values()) == 8 + 6 - calls
