@@ -37,6 +37,10 @@ class Config:
     secret_key: str = ""
     #: Socket.IO async mode: "gevent" under gunicorn, "threading" in tests.
     async_mode: str = "threading"
+    #: SQLite: the served process checkpoints the WAL every this many milliseconds in a
+    #: background thread, so no request waits for a checkpoint's fsync. 0: a request's
+    #: commit checkpoints when the WAL passes 1,000 pages (SQLite's default).
+    sqlite_checkpoint_ms: int = 200
     #: Public base URL printed in ticket QR codes (where a phone can follow the queue).
     public_url: str = "http://127.0.0.1:8000"
     #: Centre shown when a page is opened without ?centre= (the single-box default).

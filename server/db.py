@@ -47,6 +47,11 @@ def _gevent_patched() -> bool:
     return monkey.is_module_patched("threading")
 
 
+#: WAL pages (4 KiB) after which a request connection checkpoints by itself although the
+#: background thread is on: only when that thread stopped or lags far behind.
+FALLBACK_AUTOCHECKPOINT_PAGES = 10_000
+
+
 class Database:
     """One engine and session factory per app; SQLite gets write-safe transactions."""
 
@@ -70,8 +75,11 @@ class Database:
             # Recycle instead of pinging: a ping is one more round trip on every request.
             kwargs.update(pool_size=10, max_overflow=20, pool_recycle=1800)
         self.engine: Engine = create_engine(url, **kwargs)
+        #: SQLite: `PRAGMA wal_autocheckpoint` of new connections (None: SQLite's 1,000).
+        self.autocheckpoint_pages: int | None = None
+        self.checkpointer: WalCheckpointer | None = None
         if self.is_sqlite:
-            _make_sqlite_transactional(self.engine)
+            _make_sqlite_transactional(self.engine, self)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.session = scoped_session(self.session_factory)
         self._sinks: list[OutboxSink] = []
@@ -107,12 +115,107 @@ class Database:
         finally:
             session.close()
 
+    def checkpoint_in_background(
+        self,
+        interval_seconds: float,
+        *,
+        fallback_pages: int = FALLBACK_AUTOCHECKPOINT_PAGES,
+        start: bool = True,
+    ) -> WalCheckpointer | None:
+        """SQLite: checkpoint the WAL in a native thread every `interval_seconds`, not in the
+        request whose commit fills it past 1,000 pages (SQLite's default): that request
+        waited for the checkpoint's fsync. Request connections keep an automatic checkpoint
+        at `fallback_pages` (the WAL stays bounded if this thread stops or lags). Call
+        before serving: pooled connections are closed so that new ones get the setting.
+        None for PostgreSQL or a database in memory."""
+        path = self.engine.url.database
+        if not self.is_sqlite or not path or path == ":memory:" or path.startswith("file:"):
+            return None
+        self.autocheckpoint_pages = fallback_pages
+        self.engine.dispose()
+        self.checkpointer = WalCheckpointer(path, interval_seconds)
+        if start:
+            self.checkpointer.start()
+        return self.checkpointer
+
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.session.remove()
         self.engine.dispose()
 
 
-def _make_sqlite_transactional(engine: Engine) -> None:
+def _native(module: str, name: str) -> Any:
+    """The function before gevent's monkey-patching (a real thread, a real sleep)."""
+    import importlib
+
+    try:
+        from gevent import monkey
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        return getattr(importlib.import_module(module), name)
+    return monkey.get_original(module, name)
+
+
+class WalCheckpointer:
+    """PASSIVE checkpoints of one SQLite file from a native OS thread with its own
+    connection. PASSIVE never waits for a lock and never blocks a writer; sqlite3 releases
+    the GIL while it copies and fsyncs, so under gevent the hub (every request) runs on.
+    Once a checkpoint has copied the whole WAL, the next writer starts it over from the
+    beginning: the file stays the size a few intervals of writes need."""
+
+    def __init__(self, path: str, interval_seconds: float) -> None:
+        self.path = path
+        self.interval = interval_seconds
+        #: Checkpoints run so far, and the last one's (busy, WAL frames, frames copied).
+        self.rounds = 0
+        self.last: tuple[int, int, int] | None = None
+        self._connection: Any = None  # sqlite3.Connection (imported only for SQLite)
+        self._stopped = False
+        self._running = False
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        if self._connection is None:
+            import sqlite3
+
+            self._connection = sqlite3.connect(
+                self.path, timeout=0, isolation_level=None, check_same_thread=False
+            )
+        row = self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        self.last = (int(row[0]), int(row[1]), int(row[2]))
+        self.rounds += 1
+        return self.last
+
+    def start(self) -> None:
+        if not self._running:
+            self._running = True
+            _native("_thread", "start_new_thread")(self._loop, ())
+
+    def stop(self) -> None:
+        self._stopped = True
+
+    def _loop(self) -> None:
+        import sqlite3
+
+        sleep = _native("time", "sleep")
+        try:
+            while not self._stopped:
+                sleep(self.interval)
+                try:
+                    self.checkpoint()
+                except sqlite3.Error:  # the file gone, or unreadable for a moment: again
+                    logger.exception("WAL checkpoint failed (%s)", self.path)
+                    self._close()
+        finally:
+            self._close()
+            self._running = False
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def _make_sqlite_transactional(engine: Engine, database: Database) -> None:
     """SQLite ignores FOR UPDATE: take the write lock at BEGIN so two writers serialise."""
 
     @event.listens_for(engine, "connect")
@@ -123,6 +226,10 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        if database.autocheckpoint_pages is not None:  # checkpoints in the background
+            cursor.execute(f"PRAGMA wal_autocheckpoint={int(database.autocheckpoint_pages)}")
+            # after a burst, the WAL file shrinks back when it is started over
+            cursor.execute(f"PRAGMA journal_size_limit={64 * 1024 * 1024}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

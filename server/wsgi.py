@@ -16,6 +16,8 @@ import_socketio(redis=bool(config.redis_url))
 from server.app import create_app  # noqa: E402  (after import_socketio)
 
 app = create_app(config)
+if config.sqlite_checkpoint_ms > 0:  # SQLite only: the WAL's fsync out of the requests
+    app.extensions["tthcc_db"].checkpoint_in_background(config.sqlite_checkpoint_ms / 1000)
 
 from server.notify.delivery import start_inline_worker  # noqa: E402
 
