@@ -38,9 +38,11 @@ class Config:
     #: Socket.IO async mode: "gevent" under gunicorn, "threading" in tests.
     async_mode: str = "threading"
     #: SQLite: the served process checkpoints the WAL every this many milliseconds in a
-    #: background thread, so no request waits for a checkpoint's fsync. 0: a request's
-    #: commit checkpoints when the WAL passes 1,000 pages (SQLite's default).
-    sqlite_checkpoint_ms: int = 200
+    #: background thread, so no request waits for a checkpoint's copy and fsyncs. 0: a
+    #: request's commit checkpoints when the WAL passes 1,000 pages (SQLite's default).
+    #: Each completed checkpoint still costs the next commit one small fsync (SQLite
+    #: syncs the header of the WAL it starts over): not much more often than this.
+    sqlite_checkpoint_ms: int = 1000
     #: Public base URL printed in ticket QR codes (where a phone can follow the queue).
     public_url: str = "http://127.0.0.1:8000"
     #: Centre shown when a page is opened without ?centre= (the single-box default).

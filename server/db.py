@@ -49,7 +49,7 @@ def _gevent_patched() -> bool:
 
 #: WAL pages (4 KiB) after which a request connection checkpoints by itself although the
 #: background thread is on: only when that thread stopped or lags far behind.
-FALLBACK_AUTOCHECKPOINT_PAGES = 10_000
+FALLBACK_AUTOCHECKPOINT_PAGES = 20_000
 
 
 class Database:

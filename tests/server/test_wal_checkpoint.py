@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from server.db import Database
+from server.db import FALLBACK_AUTOCHECKPOINT_PAGES, Database
 
 PAGE = 4096
 
@@ -33,7 +33,10 @@ def test_requests_leave_the_checkpoint_to_the_thread(tmp_path):
     checkpointer = database.checkpoint_in_background(1.0, start=False)
     assert checkpointer is not None
     with database.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 10_000
+        assert (
+            conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+            == FALLBACK_AUTOCHECKPOINT_PAGES
+        )
 
     write(database, 1500)  # past SQLite's default of 1,000 pages: no request checkpointed
     busy, frames, copied = checkpointer.checkpoint()
