@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +99,45 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time the process has used so far (from /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class DatabaseCpu:
+    """CPU time of the PostgreSQL backends serving `db_url` (from /proc, as root or the
+    postgres user): the database's share of a request, which the worker's CPU time does not
+    include. Backends that appear meanwhile (the pool growing) count from zero. None for
+    SQLite (it runs inside the worker)."""
+
+    def __init__(self, db_url: str) -> None:
+        self.name = db_url.rsplit("/", 1)[1] if db_url.startswith("postgresql") else None
+        self.before: dict[int, float] = {}
+
+    def _backends(self) -> dict[int, float]:
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(PG_ADMIN)
+        try:
+            with admin.connect() as c:
+                pids = c.execute(
+                    text("SELECT pid FROM pg_stat_activity WHERE datname = :n"), {"n": self.name}
+                ).scalars()
+                found = {}
+                for pid in pids:
+                    with suppress(FileNotFoundError, PermissionError):
+                        found[pid] = cpu_seconds(pid)
+                return found
+        finally:
+            admin.dispose()
+
+    def start(self) -> None:
+        if self.name:
+            self.before = self._backends()
+
+    def ms_per(self, n: int) -> float | None:
+        if not self.name:
+            return None
+        after = self._backends()
+        spent = sum(cpu - self.before.get(pid, 0.0) for pid, cpu in after.items())
+        return round(spent * 1000 / max(1, n), 3)
 
 
 @contextmanager
@@ -227,6 +266,8 @@ def bench_issue(db: str, seconds: int, connections: int, station: bool = False) 
         )
         script.flush()
         subprocess.run(["wrk", "-t1", "-c4", "-d1s", "-s", script.name, url], capture_output=True)
+        db_cpu = DatabaseCpu(url_db)
+        db_cpu.start()
         cpu_before = cpu_seconds(worker)
         run = subprocess.run(
             [
@@ -258,6 +299,7 @@ def bench_issue(db: str, seconds: int, connections: int, station: bool = False) 
             "p50_ms": _wrk_ms(out, "50%"),
             "p99_ms": _wrk_ms(out, "99%"),
             "worker_cpu_ms": round(cpu * 1000 / max(1, requests_done), 3),
+            "db_cpu_ms": db_cpu.ms_per(requests_done),
             "errors": int(non2xx.group(1)) if non2xx else 0,
             "first_error": refusals[0][:200] if refusals else None,
         }
@@ -351,6 +393,8 @@ def bench_call_next(db: str, tickets: int, calls: int) -> dict:
         headers = {"Authorization": f"Bearer {token(url)}"}
         latencies = []
         current: dict[int, int] = {}
+        db_cpu = DatabaseCpu(url_db)
+        db_cpu.start()
         cpu_before = cpu_seconds(worker)
         with requests.Session() as s:
             for i in range(calls):
@@ -367,6 +411,7 @@ def bench_call_next(db: str, tickets: int, calls: int) -> dict:
             "median_ms": round(statistics.median(latencies), 2),
             "p99_ms": round(pct(latencies, 99), 2),
             "worker_cpu_ms": round(cpu * 1000 / calls, 3),
+            "db_cpu_ms": db_cpu.ms_per(calls),
         }
 
 
