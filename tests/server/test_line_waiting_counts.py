@@ -106,3 +106,22 @@ def test_counts_exact_when_issues_and_calls_race(app, client, database, demo):
     calls = sum(r.status_code == 200 for r in results)
     assert calls == len(counters)
     assert sum(counts.values()) == 8 + 6 - calls
+
+
+def test_migration_counts_the_tickets_already_waiting(client, database, demo):
+    from alembic import command
+
+    from server.migrate import alembic_config, upgrade
+
+    staff = login(client, "canbo1")
+    issue(client, 3, HT1)
+    ticket = post(client, "/api/v1/counters/1/call-next", staff)
+    post(client, f"/api/v1/tickets/{ticket['id']}/transfer", staff, service_id=CT1)
+    database.session.remove()
+    command.downgrade(alembic_config(database.engine), "5e2f6a7b8c9d")
+    with database.engine.begin() as conn:  # a line with waiting tickets but no numbering row
+        conn.execute(delete(NumberSequence.__table__).where(NumberSequence.service_id == CT1))
+    upgrade(database.engine)
+    assert assert_counts_exact(database) == {HT1: 2, CT1: 1}
+    post(client, "/api/v1/counters/1/call-next", staff)  # and the triggers are back
+    assert assert_counts_exact(database) == {HT1: 1, CT1: 1}
