@@ -118,7 +118,7 @@ def test_migration_counts_the_tickets_already_waiting(client, database, demo):
     ticket = post(client, "/api/v1/counters/1/call-next", staff)
     post(client, f"/api/v1/tickets/{ticket['id']}/transfer", staff, service_id=CT1)
     database.session.remove()
-    command.downgrade(alembic_config(database.engine), "5e2f6a7b8c9d")
+    command.downgrade(alembic_config(database.engine), "e4f6a8b0c2d1")
     with database.engine.begin() as conn:  # a line with waiting tickets but no numbering row
         conn.execute(delete(NumberSequence.__table__).where(NumberSequence.service_id == CT1))
     upgrade(database.engine)

@@ -12,7 +12,7 @@ changes, so after the counter and the ticket, as the numbering rows always come;
 moving between two lines updates the two rows in service id order.
 
 Revision ID: d5e6f7a8b9c0
-Revises: 5e2f6a7b8c9d
+Revises: e4f6a8b0c2d1
 Create Date: 2026-12-05 14:40:00
 """
 
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d5e6f7a8b9c0"
-down_revision = "5e2f6a7b8c9d"
+down_revision = "e4f6a8b0c2d1"
 branch_labels = None
 depends_on = None
 
