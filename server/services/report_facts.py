@@ -67,6 +67,14 @@ def epoch(session: Session, column: Any) -> Any:
     return (func.julianday(column) - 2440587.5) * 86400.0
 
 
+def floor_int(session: Session, expr: Any) -> Any:
+    """floor() of a non-negative number as an integer: PostgreSQL's cast to integer rounds
+    (a press at 23:59:59.7 would fall on the next day), SQLite's truncates."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.floor(expr), Integer)
+    return cast(expr, Integer)
+
+
 def _when(kind: str | tuple[str, ...], value: Any) -> Any:
     test = TicketEvent.kind == kind if isinstance(kind, str) else TicketEvent.kind.in_(kind)
     return case((test, value))
@@ -266,7 +274,7 @@ def aggregate(
     served = run(
         select(k_fin, src.c.service_time, src.c.fin_outcome).where(src.c.finish_at.is_not(None))
     ).all()
-    local = cast(src.c.issue_at + utc_offset, Integer)
+    local = floor_int(session, src.c.issue_at + utc_offset)
     weekday = (local // 86400 + 3) % 7
     hour = (local % 86400) // 3600
     heat = run(

@@ -31,7 +31,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Float,
-    Integer,
     String,
     and_,
     case,
@@ -55,7 +54,7 @@ from server.models import (
     ReportRollupMonth,
     ReportTicketFact,
 )
-from server.services.report_facts import epoch, ticket_source
+from server.services.report_facts import epoch, floor_int, ticket_source
 
 #: Whole-number figures of a roll-up row, summed as they are.
 COUNTS = (
@@ -176,16 +175,9 @@ def hist_percentile(hist: Sequence[int], q: float) -> float | None:
 # --- computing days' figures from the source tables -------------------------------------
 
 
-def _floor_int(session: Session, expr: Any) -> Any:
-    """floor() of a non-negative float as an integer (PostgreSQL's cast rounds)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.floor(expr), Integer)
-    return cast(expr, Integer)  # SQLite truncates: floor for x >= 0
-
-
 def _local_day_number(session: Session, column: Any, offset: float) -> Any:
     """Days since 1970-01-01 of a timestamp's local day (a fixed UTC offset)."""
-    return _floor_int(session, (epoch(session, column) + offset) / 86400.0)
+    return floor_int(session, (epoch(session, column) + offset) / 86400.0)
 
 
 def compute_days(
@@ -210,7 +202,7 @@ def compute_days(
         svc = func.coalesce(src.c.issue_service, 0)
         minute = case(
             (src.c.wait + EPSILON < BUCKET, 0),
-            else_=_floor_int(session, (src.c.wait + EPSILON) / BUCKET),
+            else_=floor_int(session, (src.c.wait + EPSILON) / BUCKET),
         )
         zero, zf, none = literal(0), cast(literal(0.0), Float), cast(null(), String)
 

@@ -23,14 +23,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, cast, func, inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from server.domain.clock import local_day, utcnow
 from server.domain.errors import InvalidRequest
 from server.models import Agency, Centre, Counter, Field, Service, User
 from server.models.centre import counter_label
-from server.services.report_facts import aggregate, epoch
+from server.services.report_facts import aggregate, epoch, floor_int
 
 PERIOD_KINDS = ("day", "week", "month", "quarter", "year", "range")
 DIMENSIONS = ("centre", "field", "service", "counter", "staff", "agency", "day")
@@ -273,7 +273,7 @@ def rating_counts(
         return []
     Rating = _rating_model()
     if dimension == "day":
-        key = cast(epoch(session, Rating.pressed_at) + utc_offset, Integer) // 86400
+        key = floor_int(session, (epoch(session, Rating.pressed_at) + utc_offset) / 86400.0)
     else:
         key = getattr(Rating, _RATING_KEY[dimension])
     stmt = (

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from server.models import ReportDay, ReportTicketFact
+from server.models import Rating, ReportDay, ReportTicketFact, Ticket
 from server.services.reports import build_report, percentile, period_for
 from tests.server.test_reports_scenario import DAY, build_day
 
@@ -153,3 +153,41 @@ def test_range_must_be_ordered_and_bounded():
         period_for("range", date(2020, 1, 1), date(2026, 1, 1))
     with pytest.raises(InvalidRequest):
         period_for("fortnight", date(2026, 1, 1))
+
+
+def test_a_moment_before_the_hour_or_midnight_counts_in_it_not_the_next(database, day):
+    """PostgreSQL's cast to integer rounds: a press at 23:59:59.7 fell on the next day and an
+    arrival at 08:59:59.6 in the 09:00 hour (SQLite truncates, so only PostgreSQL failed)."""
+    from datetime import timedelta
+
+    from tests.server.test_reports_scenario import local
+
+    with database.transaction() as session:
+        late = local("23:59") + timedelta(seconds=59.7)
+        ticket = session.get(Ticket, day.tickets["A1"])
+        session.add(
+            Rating(
+                centre_id=day.centre_id,
+                counter_id=ticket.counter_id,
+                ticket_id=None,  # the citizen at the counter just before midnight
+                staff_id=ticket.staff_id,
+                service_id=ticket.service_id,
+                raw_key="3",
+                level=3,
+                scale=5,
+                criterion="overall",
+                source="pad",
+                pressed_at=late,
+                received_at=late,
+                idempotency_key="late-on-the-day",
+            )
+        )
+        from server.services import issuing
+
+        issuing.issue_ticket(
+            session, service_id=day.service_a, now=local("08:59") + timedelta(seconds=59.6)
+        )
+    days = _report(database, day, "day", WEEK_LATER, kind="month")["rows"]
+    assert [(r["key"], r["ratings"]["3"]) for r in days] == [("2026-11-25", 1)]
+    heat = _report(database, day, "service", SAME_DAY, kind="week")["heatmap"]
+    assert (heat[2][8], heat[2][9]) == (1, 4)
