@@ -16,6 +16,7 @@ the number of centres (tests/server/test_province_board.py counts them).
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from server.domain.clock import local_day, utcnow
+from server.domain.clock import local_day, to_local, utcnow
 from server.models import Centre, Dossier
 from server.models.centre import CENTRE_KINDS
 from server.services.report_facts import aggregate
@@ -50,6 +51,7 @@ def build_province_report(
     timezone: str = "Asia/Ho_Chi_Minh",
     now: datetime | None = None,
     source: str = "rollup",
+    cache: ReportCache | None = None,
 ) -> dict[str, Any]:
     """One row per centre over `period`, grouped by kind and ranked; for a period longer
     than a month, the same per calendar month too (``months``). The caller commits
@@ -58,7 +60,11 @@ def build_province_report(
     `source`: "rollup" reads the roll-ups of closed days and computes only today live
     (server/services/report_rollups.py); "direct" computes every figure from every
     ticket's facts, ratings and dossiers of the period (the reference the roll-ups must
-    equal: tests/server/test_report_rollups.py; benchmarks/province.py times both)."""
+    equal: tests/server/test_report_rollups.py; benchmarks/province.py times both).
+
+    `cache` (rollup only): a ReportCache kept between calls; today's figures may then be up
+    to its `live_max_age` seconds old, stated as ``today_as_of`` (the local "HH:MM" they
+    were computed at; None when the period does not hold today)."""
     if source not in ("rollup", "direct"):
         raise ValueError(f"unknown source {source!r}")
     stmt = select(Centre.id, Centre.code, Centre.name, Centre.subtitle, Centre.kind).order_by(
@@ -68,12 +74,15 @@ def build_province_report(
         stmt = stmt.where(Centre.id.in_(list(centre_ids)))
     centres = session.execute(stmt).all()
     ids = [c.id for c in centres]
-    today = local_day(now or utcnow(), timezone)
+    now = now or utcnow()
+    today = local_day(now, timezone)
+    live_at: list[datetime] = []
+    kept = {"now": now, "cache": cache, "live_at": live_at}
     months = []
     if (period.start.year, period.start.month) != (period.end.year, period.end.month):
         parts = months_of(period)
         if source == "rollup":
-            per_month = rollup_figures(session, ids, parts, timezone, today)
+            per_month = rollup_figures(session, ids, parts, timezone, today, **kept)
             total: dict[int, Figures] = defaultdict(Figures)
             for figures in per_month:
                 for centre_id, f in figures.items():
@@ -90,7 +99,7 @@ def build_province_report(
                 }
             )
     elif source == "rollup":
-        total = rollup_figures(session, ids, [period], timezone, today)[0]
+        total = rollup_figures(session, ids, [period], timezone, today, **kept)[0]
     else:
         total = direct_figures(session, ids, period, timezone, today)
     return {
@@ -99,7 +108,17 @@ def build_province_report(
         "rank_by": list(RANK_KEYS),
         "groups": _groups(centres, total),
         "months": months,
+        "today_as_of": _today_as_of(live_at, now, timezone, today, period),
     }
+
+
+def _today_as_of(
+    live_at: list[datetime], now: datetime, timezone: str, today: date, period: Period
+) -> str | None:
+    """The local "HH:MM" today's figures were computed at (the oldest, if several)."""
+    if not period.start <= today <= period.end:
+        return None
+    return to_local(min(live_at) if live_at else now, timezone).strftime("%H:%M")
 
 
 def _period_view(period: Period) -> dict[str, str]:
@@ -125,11 +144,23 @@ def months_of(period: Period) -> list[Period]:
 
 
 def rollup_figures(
-    session: Session, ids: list[int], periods: list[Period], timezone: str, today: date
+    session: Session,
+    ids: list[int],
+    periods: list[Period],
+    timezone: str,
+    today: date,
+    *,
+    now: datetime | None = None,
+    cache: ReportCache | None = None,
+    live_at: list[datetime] | None = None,
 ) -> list[dict[int, Figures]]:
     """Per period, per centre: the closed whole months from the month roll-ups (one read
     for all the periods), the other closed days from the day roll-ups, today live. A fixed
-    number of statements whatever the number of centres."""
+    number of statements whatever the number of centres. With a `cache`, the closed days'
+    sums and today's figures are kept (ReportCache); `live_at` receives when today's
+    figures were computed."""
+    now = now or utcnow()
+    live_at = live_at if live_at is not None else []
     out: list[dict[int, Figures]] = [defaultdict(Figures) for _ in periods]
     if not ids:
         return out
@@ -152,18 +183,92 @@ def rollup_figures(
             for centre_id, f in stored[month].items():
                 out[i][centre_id].add(f)
     for i, first, last in rest:
-        ensure_days(session, ids, first, last, today, timezone)
-        for centre_id, f in days_figures(session, ids, first, last).items():
+        stamp = ensure_days(session, ids, first, last, today, timezone)
+        key = (_database(session), tuple(ids), first, last)
+        summed = cache.closed_days(key, stamp) if cache is not None else None
+        if summed is None:
+            summed = dict(days_figures(session, ids, first, last))
+            if cache is not None:
+                cache.keep_closed_days(key, stamp, summed)
+        for centre_id, f in summed.items():
             out[i][centre_id].add(f)
     # Today live, unsaved (with any day after it the period holds: nothing, normally).
     for i, p in enumerate(periods):
         if p.end >= today:
             first = max(p.start, today)
-            for (centre_id, _, _), f in compute_days(
-                session, ids, first, p.end, today, timezone
-            ).items():
+            key = (_database(session), tuple(ids), first, p.end, timezone)
+            live = cache.live(key, now) if cache is not None else None
+            if live is None:
+                live = (now, defaultdict(Figures))
+                for (centre_id, _, _), f in compute_days(
+                    session, ids, first, p.end, today, timezone
+                ).items():
+                    live[1][centre_id].add(f)
+                if cache is not None:
+                    cache.keep_live(key, *live)
+            live_at.append(live[0])
+            for centre_id, f in live[1].items():
                 out[i][centre_id].add(f)
     return out
+
+
+def _database(session: Session) -> str:
+    """Which database a cached figure was read from (the URL, password hidden)."""
+    return session.get_bind().url.render_as_string(hide_password=True)
+
+
+class ReportCache:
+    """What the province report keeps between requests (one per application process:
+    server/api/province/board.py keeps it on the app).
+
+    - **Closed days** of a period that are not a whole closed month (the current month's
+      1st to yesterday): their roll-up rows summed per centre, kept with the days' stamp
+      (`report_rollups.ensure_days`: how many days are rolled, the latest `rolled_at`).
+      Exact: a late event for a past day invalidates that day's roll-up, the next report
+      rolls it again, the stamp changes and the sum is read again.
+    - **Today live**: today's figures per centre, computed at `computed_at` (the app's
+      clock) and reused for at most `live_max_age` seconds (60): the report states when
+      («Số liệu hôm nay cập nhật lúc HH:MM»). A new local day is a new key.
+    """
+
+    #: Entries kept of each kind (oldest dropped first): periods asked for at once.
+    SIZE = 32
+
+    def __init__(self, live_max_age: float = 60.0) -> None:
+        if not 0 <= live_max_age <= 60:
+            raise ValueError("live_max_age must be within 0..60 seconds")
+        self.live_max_age = live_max_age
+        self._closed: dict[Any, tuple[Any, dict[int, Figures]]] = {}
+        self._live: dict[Any, tuple[datetime, dict[int, Figures]]] = {}
+        self._lock = threading.Lock()
+
+    def closed_days(self, key: Any, stamp: Any) -> dict[int, Figures] | None:
+        with self._lock:
+            kept = self._closed.get(key)
+        return kept[1] if kept is not None and stamp is not None and kept[0] == stamp else None
+
+    def keep_closed_days(self, key: Any, stamp: Any, figures: dict[int, Figures]) -> None:
+        if stamp is not None:
+            self._keep(self._closed, key, (stamp, figures))
+
+    def live(self, key: Any, now: datetime) -> tuple[datetime, dict[int, Figures]] | None:
+        with self._lock:
+            kept = self._live.get(key)
+        if kept is None:
+            return None
+        age = (now - kept[0]).total_seconds()
+        return kept if 0 <= age <= self.live_max_age else None
+
+    def keep_live(self, key: Any, computed_at: datetime, figures: dict[int, Figures]) -> None:
+        if self.live_max_age > 0:
+            self._keep(self._live, key, (computed_at, figures))
+
+    def _keep(self, store: dict, key: Any, value: Any) -> None:
+        with self._lock:
+            store.pop(key, None)
+            store[key] = value
+            while len(store) > self.SIZE:
+                store.pop(next(iter(store)))
 
 
 def direct_figures(

@@ -395,14 +395,27 @@ def ensure_days(
     last: date,
     today: date,
     timezone: str,
-) -> None:
-    """Roll every closed (centre, day) of first..last not rolled yet: one statement to find
-    them, then per run of consecutive missing days `compute_days` and one insert each of
-    the rows and of the days' markers."""
+) -> tuple[int, Any] | None:
+    """Roll every closed (centre, day) of first..last not rolled yet: one statement to count
+    the rolled ones (and, if some are missing, one to find them, then per run of
+    consecutive missing days `compute_days` and one insert each of the rows and of the
+    days' markers).
+
+    Returns the days' *stamp* (how many are rolled, the latest `rolled_at`), None when no
+    day of the range is closed: it changes whenever a day of the range is invalidated and
+    rolled again, so a sum of the range's rows kept with it (province_reports.ReportCache)
+    is known to be current."""
     last = min(last, today - timedelta(days=1))
     if last < first:
-        return
+        return None
     ids = list(centre_ids)
+    expected = len(set(ids)) * ((last - first).days + 1)
+    in_range = (ReportRollupDay.centre_id.in_(ids), ReportRollupDay.day.between(first, last))
+    count, latest = session.execute(
+        select(func.count(), func.max(ReportRollupDay.rolled_at)).where(*in_range)
+    ).one()
+    if count == expected:
+        return (int(count), latest)
     done = set(
         session.execute(
             select(ReportRollupDay.centre_id, ReportRollupDay.day).where(
@@ -412,8 +425,6 @@ def ensure_days(
     )
     all_days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     missing = {(c, d) for c in ids for d in all_days if (c, d) not in done}
-    if not missing:
-        return
     centres = sorted({c for c, _ in missing})
     for lo, hi in _runs(d for _, d in missing):
         while lo <= hi:  # a month of days at a time: a cold year stays in memory's bounds
@@ -430,6 +441,7 @@ def ensure_days(
     now = datetime.now(UTC)
     marks = [{"centre_id": c, "day": d, "rolled_at": now} for c, d in sorted(missing)]
     _write_rows(session, ReportRollupDay, marks)
+    return (expected, now)
 
 
 def days_figures(

@@ -296,6 +296,11 @@ def test_province_report_exports_csv_and_xlsx(client, month_of_centres, viewer, 
     assert wb["Đơn vị cấp tỉnh"]["A3"].value == 1
     page = client.get("/province/reports?date=2026-11-01", headers=viewer)
     assert page.status_code == 200 and 'id="rank-provincial"' in page.get_data(as_text=True)
+    assert "Số liệu hôm nay" not in page.get_data(as_text=True)  # a closed month
+    # The current month holds today: its figures are as of a time the page states.
+    month = client.get("/api/v1/province/reports", headers=viewer).get_json()
+    page = client.get("/province/reports", headers=viewer).get_data(as_text=True)
+    assert f"Số liệu hôm nay cập nhật lúc {month['today_as_of']}" in page
 
 
 def test_a_year_of_the_province_per_centre_and_month(client, month_of_centres, viewer, backend):

@@ -27,7 +27,7 @@ from server.models import (
 from server.services import issuing
 from server.services import lifecycle as ops
 from server.services.auth import create_user
-from server.services.province_reports import build_province_report
+from server.services.province_reports import ReportCache, build_province_report
 from server.services.ratings import record_rating
 from server.services.report_rollups import bucket_of, hist_percentile
 from server.services.reports import percentile, period_for
@@ -269,6 +269,7 @@ def test_roll_ups_equal_the_direct_computation_also_after_late_events(database, 
         _row(live[1][0], hall["centre"])["issued"]
         == _row(after[1][0], hall["centre"])["issued"] + 1
     )
+    _check_the_cache(database, province, NOW + timedelta(minutes=5))
 
 
 def test_a_histogram_median_is_within_a_minute_of_the_exact_one():
@@ -285,3 +286,63 @@ def test_a_histogram_median_is_within_a_minute_of_the_exact_one():
             assert abs(hist_percentile(hist, q) - percentile(ordered, q)) < 60
     assert hist_percentile([], 0.5) is None
     assert hist_percentile([0, 2], 0.5) == 90.0  # two waits in 60-120 s: at 75 and 105
+
+
+def _check_the_cache(database, province, start: datetime) -> None:
+    """The API's ReportCache (docs/province.md): today's figures reused for at most 60 s
+    by the app's clock and said so («cập nhật lúc»), the closed days' sums reused while
+    their roll-ups stand: a late event for a past day shows at once. (Run at the end of
+    the test above, on its province: a fixture less.)"""
+    cache = ReportCache()
+    month = period_for("month", TODAY)
+    hall = province[0]
+
+    def report(now: datetime, **kw) -> dict:
+        with database.transaction() as s:
+            return _rounded(build_province_report(s, month, now=now, **kw))
+
+    first = report(start, cache=cache)
+    assert first == report(start, source="direct")
+    assert first["today_as_of"] == "15:05"
+    assert report(start, cache=cache) == first  # from the cache, equal
+
+    # A ticket issued today: within the minute the report is today's as of 15:05 …
+    with database.transaction() as s:
+        issuing.issue_ticket(s, service_id=hall["lanes"][1][0], now=start + timedelta(seconds=5))
+    within = report(start + timedelta(seconds=60), cache=cache)
+    assert within == first
+    fresh = report(start + timedelta(seconds=60), source="direct")
+    assert _row(fresh, hall["centre"])["issued"] == _row(first, hall["centre"])["issued"] + 1
+    # … after it, computed again and equal to the direct computation.
+    later = report(start + timedelta(seconds=61), cache=cache)
+    assert later == report(start + timedelta(seconds=61), source="direct")
+    assert later["today_as_of"] == "15:06"
+    assert _row(later, hall["centre"])["issued"] == _row(fresh, hall["centre"])["issued"]
+
+    # A pad's press of yesterday delivered now (within today's minute): the day's roll-up is
+    # dropped, rolled again, and the closed days' sum read again at once.
+    with database.transaction() as s:
+        rated = set(s.scalars(select(Rating.ticket_id).where(Rating.ticket_id.is_not(None))))
+        late = s.scalars(
+            select(Ticket)
+            .where(
+                Ticket.centre_id == hall["centre"],
+                Ticket.day == DAYS[2],
+                Ticket.status == "done",
+                Ticket.id.not_in(rated),
+            )
+            .order_by(Ticket.id)
+        ).first()
+        _rate(s, hall, late.id, late.counter_id, 4, at(DAYS[2], 400), now=start)
+    now = start + timedelta(seconds=70)
+    after = report(now, cache=cache)
+    assert after == report(now, source="direct")
+    assert (
+        _row(after, hall["centre"])["ratings_total"]
+        == _row(later, hall["centre"])["ratings_total"] + 1
+    )
+    # The next local day is a new key: nothing of the cached today is reused.
+    tomorrow = datetime(2026, 11, 3, 17, 0, 30, tzinfo=UTC)  # 00:00:30 on the 4th
+    assert report(tomorrow, cache=cache) == report(tomorrow, source="direct")
+    with pytest.raises(ValueError):
+        ReportCache(61)

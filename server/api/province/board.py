@@ -17,7 +17,7 @@ from server.api.security import PROVINCE_ROLES, require_province_reader, require
 from server.domain.clock import local_day
 from server.runtime import db, now
 from server.services.province_board import build_board
-from server.services.province_reports import build_province_report, sheets
+from server.services.province_reports import ReportCache, build_province_report, sheets
 from server.services.report_export import sheets_to_csv, sheets_to_xlsx
 from server.services.reports import PERIOD_KINDS, period_for
 
@@ -52,7 +52,12 @@ def province_report(args: dict) -> dict[str, Any]:
     anchor = args.get("date") or local_day(now(), PROVINCE_TIMEZONE)
     period = period_for(args.get("period") or "month", anchor, args.get("to"))
     session = db().session
-    report = build_province_report(session, period, timezone=PROVINCE_TIMEZONE, now=now())
+    # Today's figures reused for up to a minute per process, the closed days' sums while
+    # their roll-ups stand (province_reports.ReportCache); the report says as of when.
+    cache = current_app.extensions.setdefault("tthcc_province_report_cache", ReportCache())
+    report = build_province_report(
+        session, period, timezone=PROVINCE_TIMEZONE, now=now(), cache=cache
+    )
     session.commit()  # keep the facts of settled days folded on the way
     return report
 
