@@ -168,8 +168,25 @@ def test_web_push_reaches_the_service_worker_and_sms_consent_from_the_phone_page
             )
             [_, sms] = gateway.wait_for(2)
             assert sms["to"] == "+84912345678" and "đã bật thông báo" in sms["text"]
+            # Another number on the kiosk ticket's page: proved by its code first.
+            page.locator("#notify-phone").fill("0987 654 321")
+            page.locator("#notify-consent").check()
+            page.locator("#notify-sms").click()
+            expect(page.locator("#notify-verify")).to_contain_text(
+                "Nhập mã xác nhận đã gửi tới số 098****321"
+            )
+            [other] = [m for m in gateway.accepted.values() if "mã xác nhận" in m["text"][6:30]][
+                1:
+            ]  # sent in the request: there before the page shows the step
+            assert other["to"] == "+84987654321"
+            page.locator("#notify-otp").fill(other["text"][:6])
+            page.locator("#notify-sms").click()
+            expect(page.locator("#notify-list li[data-channel=sms]")).to_contain_text(
+                "SMS đến ***4321"
+            )
             log = (instance / "gunicorn.log").read_text()
             assert "912345678" not in log and "912 345 678" not in log
+            assert "987654321" not in log
             assert not re.search(rf"(?<!\d){code}(?!\d)", log)  # nor the one-time code
             context.close()
     finally:

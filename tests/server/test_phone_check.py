@@ -250,3 +250,43 @@ def test_codes_are_limited_per_address(two_codes_a_minute, app, client, demo, ga
     elsewhere.environ_base["REMOTE_ADDR"] = "10.0.0.9"
     _ask(elsewhere, "0912000009")
     assert len(gateway.accepted) == 3
+
+
+def test_sms_for_a_ticket_needs_the_code_unless_it_is_the_number_it_was_taken_with(
+    app, client, demo, database, gateway, clock
+):
+    """Turning SMS on for a ticket texts a number: with a gateway, the number is proved by
+    its code first, except the number the remote ticket itself was taken with."""
+    ht1 = _sid(database, "HT1")
+    kiosk = client.post("/api/v1/tickets", json={"service_id": ht1}).get_json()
+    url = f"/api/v1/tickets/{kiosk['public_code']}/notifications"
+
+    def sms(phone: str = PHONE, **extra):
+        return client.post(url, json={"channel": "sms", "phone": phone, "consent": True, **extra})
+
+    refused = _error(sms(), 422, "phone_code_required")
+    assert "Gửi mã xác nhận" in refused["message"]
+    _error(sms("12345"), 422, "invalid_request")  # a malformed number before any code
+    assert client.get(url).get_json() == {"subscriptions": []} and not gateway.accepted
+    token = _ask(client)["verification"]
+    code = _texted(gateway)
+    _error(
+        sms(verification=token, code="000000" if code != "000000" else "1"), 422, "phone_code_wrong"
+    )
+    on = sms(verification=token, code=code)
+    assert on.status_code == 201, on.get_json()
+    assert on.get_json()["phone"] == "***5678"
+    _error(sms(verification=token, code=code), 409, "phone_code_used")  # once only
+
+    # A remote number taken with its code: that same number needs no second one.
+    other = "0987 654 321"
+    token = _ask(client, other)["verification"]
+    remote = client.post(
+        "/api/v1/remote-tickets",
+        json={"service_id": ht1, "phone": other, "verification": token, "code": _texted(gateway)},
+    )
+    assert remote.status_code == 201, remote.get_json()
+    url = f"/api/v1/tickets/{remote.get_json()['public_code']}/notifications"
+    assert sms("+84987654321").status_code == 201
+    _error(sms(PHONE), 422, "phone_code_required")  # another number still needs one
+    assert len(gateway.accepted) == 2  # the two codes; the "joined" messages wait in the outbox

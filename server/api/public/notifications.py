@@ -10,12 +10,15 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import select
 
+from server.api.public.phone_checks import VerifiedPhone, require_phone_code
 from server.api.schemas import BaseSchema
 from server.domain.errors import NotFound
-from server.models import NotifySubscription, Ticket
+from server.domain.remote import normalize_phone, phone_hash
+from server.models import Appointment, NotifySubscription, RemoteNumber, Ticket
 from server.notify import store
 from server.notify.delivery import available_channels
 from server.runtime import db, now
+from server.services import phone_check
 
 blp = Blueprint("notifications", __name__, description="Notifications to citizens")
 
@@ -31,7 +34,7 @@ class PushSubscriptionIn(BaseSchema):
     expirationTime = fields.Raw(load_default=None, allow_none=True)
 
 
-class SubscribeIn(BaseSchema):
+class SubscribeIn(VerifiedPhone):
     channel = fields.String(required=True, validate=validate.OneOf(store.CHANNELS))
     subscription = fields.Nested(PushSubscriptionIn, load_default=None)
     phone = fields.String(load_default=None, validate=validate.Length(max=20))
@@ -46,6 +49,26 @@ def _ticket(code: str) -> Ticket:
     if ticket is None:
         raise NotFound("Không tìm thấy phiếu.", "no ticket with this code")
     return ticket
+
+
+def _proven_for(ticket: Ticket, phone: str) -> bool:
+    """Whether `phone` is the number this ticket was taken or booked with (its remote
+    number or its checked-in booking): proven by its own code then, no second one."""
+    session = db().session
+    digest = phone_hash(normalize_phone(phone), current_app.config["SECRET_KEY"])
+    remote = session.scalar(
+        select(RemoteNumber.id).where(
+            RemoteNumber.ticket_id == ticket.id, RemoteNumber.phone_hash == digest
+        )
+    )
+    if remote is not None:
+        return True
+    booking = session.scalar(
+        select(Appointment.id).where(
+            Appointment.ticket_id == ticket.id, Appointment.phone_hash == digest
+        )
+    )
+    return booking is not None
 
 
 def _view(sub: NotifySubscription) -> dict:
@@ -91,9 +114,13 @@ class TicketNotificationsView(MethodView):
     @blp.arguments(SubscribeIn)
     @blp.response(201)
     @blp.alt_response(409, description="channel_unavailable, ticket_over, consent_required")
+    @blp.alt_response(422, description="phone_code_required, phone_code_wrong, …")
     def post(self, body: dict, code: str) -> dict:
         """Turn notifications on for this ticket: Web Push (the browser's PushSubscription)
-        or SMS / Zalo (a mobile number). Records the consent; a "joined" message follows."""
+        or SMS / Zalo (a mobile number). Records the consent; a "joined" message follows.
+        When the centre sends SMS, a number needs the one-time code texted to it
+        (`verification`, `code`: POST /api/v1/phone-verifications), unless it is the
+        number this ticket was taken or booked with."""
         from server.domain.errors import InvalidRequest
 
         if not body["consent"]:
@@ -102,9 +129,16 @@ class TicketNotificationsView(MethodView):
             )
         session = db().session
         config = current_app.config["TTHCC"]
+        ticket = _ticket(code)
+        if body["channel"] != "webpush":
+            normalize_phone(body["phone"] or "")  # 422 for a malformed number, before a code
+            if phone_check.required(config) and not _proven_for(ticket, body["phone"]):
+                # Accepted in this transaction: refused below (ticket over, too many
+                # numbers), the code is given back.
+                require_phone_code(body)
         sub, _created = store.subscribe(
             session,
-            ticket=_ticket(code),
+            ticket=ticket,
             channel=body["channel"],
             now=now(),
             secret_key=current_app.config["SECRET_KEY"],

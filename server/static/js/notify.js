@@ -101,6 +101,22 @@ export async function mountNotify(code, { phone = "" } = {}) {
     form.hidden = false;
     byId("notify-phone").value = phone;
     byId("notify-channel-box").hidden = !channels.has("zalo");
+    // With an SMS gateway the number is proved by a one-time code texted to it (not for
+    // the number this ticket was taken with): «Nhập mã xác nhận đã gửi tới số …».
+    const proof = { verification: null, phone: null };
+    const sendCode = async (phone) => {
+      try {
+        const sent = await api("POST", "phone-verifications", { body: { phone } });
+        Object.assign(proof, { verification: sent.verification, phone });
+        byId("notify-verify-phone").textContent = sent.phone;
+        byId("notify-otp").value = "";
+        byId("notify-verify").hidden = false;
+        byId("notify-otp").focus();
+        say(`Nhập mã xác nhận đã gửi tới số ${sent.phone}, rồi bấm «Nhận tin nhắn».`, "Type the code texted to this number, then press again.");
+      } catch (error) {
+        say(error.message, error.messageEn);
+      }
+    };
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       if (!byId("notify-consent").checked) {
@@ -109,14 +125,31 @@ export async function mountNotify(code, { phone = "" } = {}) {
       }
       const chosen = form.querySelector("input[name=notify-channel]:checked");
       const channel = channels.has("zalo") && chosen ? chosen.value : "sms";
+      const phone = byId("notify-phone").value.trim();
+      const body = { channel, phone, consent: true };
+      if (proof.verification && proof.phone === phone) {
+        const code = byId("notify-otp").value.replace(/\D/g, "");
+        if (code.length !== 6) {
+          say("Vui lòng nhập đủ 6 chữ số của mã xác nhận.", "Please type the 6-digit code.");
+          return;
+        }
+        Object.assign(body, { verification: proof.verification, code });
+      }
       try {
-        await api("POST", base, { body: { channel, phone: byId("notify-phone").value.trim(), consent: true } });
+        await api("POST", base, { body });
+        byId("notify-verify").hidden = true;
+        proof.verification = null;
         say("Đã đăng ký nhận tin nhắn.", "Messages are on.");
         await refresh();
       } catch (error) {
+        if (error.code === "phone_code_required") {
+          await sendCode(phone); // the server asks for the number's code (an SMS gateway)
+          return;
+        }
         say(error.message, error.messageEn);
       }
     });
+    byId("notify-resend").addEventListener("click", () => sendCode(proof.phone));
   }
   await refresh();
 }
