@@ -346,6 +346,7 @@ POLICY.update(
         ("web_supervisor.reports", "GET"): READERS,
         ("web_supervisor.staff", "GET"): READERS,
         ("web_supervisor.ticket_trail", "GET"): READERS,
+        ("web_supervisor.notifications_page", "GET"): READERS,  # counts, no numbers
         # --- the calendar and the procedure catalogue: administrators write
         ("calendar.YearView", "GET"): ADMINS,
         ("calendar.YearView", "PUT"): ADMINS,

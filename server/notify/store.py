@@ -508,3 +508,65 @@ def _booking_notices(session: Session, centre_ids: list[int], since: datetime) -
     for unsent, count in rows:
         counts["unsent" if unsent else "sent"] += count
     return counts
+
+
+#: The report page's names for the channels and the triggers (Vietnamese).
+CHANNEL_VI = {"webpush": "Trình duyệt (Web Push)", "sms": "SMS", "zalo": "Zalo"}
+KIND_VI = {
+    "joined": "Bật thông báo",
+    "near": "Sắp đến lượt",
+    "called": "Mời đến quầy",
+    "no_show": "Qua lượt",
+    "closure": "Trung tâm nghỉ",
+    "booked": "Đặt lịch",
+    "booking_changed": "Đổi lịch hẹn",
+    "booking_cancelled": "Hủy lịch hẹn",
+    "cancelled_closure": "Lịch hẹn hủy do nghỉ",
+}
+
+
+def day_table(
+    session: Session, centre_ids: list[int], start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """Messages queued in [start, end) per channel and trigger: queued (all), sent,
+    failed, retried (more than one attempt), waiting (pending or being sent), expired,
+    cancelled. Counts only: no number, no text (the supervisors' page)."""
+    retried = func.count().filter(NotifyMessage.attempts > 1)
+    rows = session.execute(
+        select(
+            NotifyMessage.channel, NotifyMessage.kind, NotifyMessage.status, func.count(), retried
+        )
+        .where(
+            NotifyMessage.centre_id.in_(centre_ids),
+            NotifyMessage.created_at >= start,
+            NotifyMessage.created_at < end,
+        )
+        .group_by(NotifyMessage.channel, NotifyMessage.kind, NotifyMessage.status)
+    ).all()
+    table: dict[tuple[str, str], dict[str, Any]] = {}
+    for channel, kind, status, count, again in rows:
+        row = table.setdefault(
+            (channel, kind),
+            {
+                "channel": channel,
+                "channel_label": CHANNEL_VI.get(channel, channel),
+                "kind": kind,
+                "kind_label": KIND_VI.get(kind, kind),
+                **dict.fromkeys(
+                    ("queued", "sent", "failed", "retried", "waiting", "expired", "cancelled"), 0
+                ),
+            },
+        )
+        row["queued"] += count
+        row["retried"] += again
+        key = "waiting" if status in ("pending", "sending") else status
+        if key in row:
+            row[key] += count
+    order = list(KIND_VI)
+    return sorted(
+        table.values(),
+        key=lambda r: (
+            list(CHANNEL_VI).index(r["channel"]) if r["channel"] in CHANNEL_VI else 9,
+            order.index(r["kind"]) if r["kind"] in order else 99,
+        ),
+    )

@@ -8,6 +8,7 @@ phone number."""
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import unicodedata
 from datetime import timedelta
@@ -15,13 +16,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from server.domain.clock import utcnow
+from server.domain.clock import local_day, utcnow
 from server.models import NotifyMessage, NotifySubscription, Service, Ticket
 from server.notify import store
 from server.notify.delivery import NotifyWorker, channels_from_config
 from server.notify.gateway_sim import GatewaySimulator
 from server.notify.keys import generate_vapid_key
 from tests.push_service import PushService
+from tests.server.test_appointments import _logged_in
 
 PHONE = "0912345678"
 DIGITS = ("912345678", "+84912345678", "0912 345 678")
@@ -165,6 +167,29 @@ def test_sms_from_consent_to_no_show_retried_reported_and_never_logging_the_numb
     assert report["booking_notices"] == {"unsent": 0, "sent": 0}
     assert "422" in report["recent_failures"][0]["error"]
     assert client.get(f"/api/v1/notifications/report?centre_id={demo.centre_id}").status_code == 401
+
+    # The supervisors' page: the day's figures per channel and trigger, no number.
+    day = local_day(clock.moment, "Asia/Ho_Chi_Minh").isoformat()
+    page = f"/supervisor/notifications?centre={demo.centre_id}&date={day}"
+    boss = _logged_in(app.test_client(), "giamsat", "tthcc-giamsat").get(page)
+    html = boss.get_data(as_text=True)
+    assert boss.status_code == 200 and "Thông báo cho công dân" in html
+    rows = re.findall(r'data-kind="(\w+)">(.*?)</tr>', html, re.S)
+    figures = {k: [int(n) for n in re.findall(r'class="num">(\d+)<', r)] for k, r in rows}
+    assert figures == {
+        "joined": [1, 1, 0, 1, 0, 0, 0],  # queued, sent, failed, retried, waiting, …
+        "near": [1, 1, 0, 0, 0, 0, 0],
+        "called": [1, 1, 0, 0, 0, 0, 0],
+        "no_show": [1, 0, 1, 0, 0, 0, 0],
+    }
+    assert "Mời đến quầy" in html and "Sắp đến lượt" in html
+    total = re.search(r'data-channel="all">(.*?)</tr>', html, re.S).group(1)
+    assert [int(n) for n in re.findall(r'class="num">(\d+)<', total)] == [4, 3, 1, 1, 0, 0, 0]
+    assert not any(d in html for d in (*DIGITS, "5678"))
+    canbo = _logged_in(app.test_client(), "canbo1", "tthcc-canbo").get(page)
+    assert canbo.status_code == 403
+    nobody = app.test_client().get(page)
+    assert nobody.status_code == 302 and "/supervisor/login" in nobody.headers["Location"]
 
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "***5678" in logged

@@ -7,6 +7,7 @@
 /supervisor/login      log in (HTML form, CSRF-protected, rate-limited), for every staff page
 /supervisor/devices    every station's agent and device (printer faults live), reprints
 /supervisor/feedback   feedback cases; /supervisor/dossiers: overdue and due-soon dossiers
+/supervisor/notifications  messages to citizens of one day per channel and trigger
 /admin/...             configuration (role admin): see server/web/admin/
 """
 
@@ -250,6 +251,47 @@ def feedback_page() -> str:
 def dossiers_page() -> str:
     """Supervisor: overdue and due-soon dossiers; apology letters."""
     return render_template("public/supervisor_dossiers.html", centre=requested_centre())
+
+
+@bp.get("/supervisor/notifications")
+@page_roles(*READ_ROLES)
+def notifications_page() -> str:
+    """Messages to citizens of one local day (?date=YYYY-MM-DD, today by default) per
+    channel and trigger: queued, sent, failed, retried (docs/notifications.md). Counts
+    only, no phone number."""
+    from datetime import UTC, date, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from server.notify import store
+    from server.runtime import now
+
+    centres, centre = page_centres()
+    today = local_day(now(), centre.timezone)
+    error = None
+    raw = request.args.get("date") or ""
+    try:
+        day = date.fromisoformat(raw) if raw else today
+    except ValueError:
+        day, error = today, "Ngày không hợp lệ: chọn một ngày trong lịch. Đang hiển thị hôm nay."
+    start = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(centre.timezone))
+    start_utc = start.astimezone(UTC)
+    end_utc = (start + timedelta(days=1)).astimezone(UTC)
+    session = db().session
+    rows = store.day_table(session, [centre.id], start_utc, end_utc)
+    session.commit()
+    totals = {
+        key: sum(r[key] for r in rows)
+        for key in ("queued", "sent", "failed", "retried", "waiting", "expired", "cancelled")
+    }
+    return render_template(
+        "supervisor/notifications.html",
+        centres=centres,
+        centre=centre,
+        day=day,
+        rows=rows,
+        totals=totals,
+        error=error,
+    )
 
 
 @bp.app_context_processor
