@@ -119,6 +119,8 @@ POLICY: dict[tuple[str, str], tuple[str, ...]] = {
     ("notifications.TicketNotificationsView", "POST"): VALIDATED_FIRST,
     ("notifications.TicketNotificationView", "DELETE"): PUBLIC,
     ("notification_reports.ReportView", "GET"): READER,
+    # Anyone may ask a code for a phone (docs/remote.md); the empty body is 422 for all.
+    ("phone_checks.PhoneVerificationsView", "POST"): VALIDATED_FIRST,
     # A centre's closed days: read by its supervisors, set by the administrator.
     ("closures.ClosuresView", "GET"): SUPERVISOR_ADMIN,
     ("closures.ClosuresView", "POST"): ("401", "403", "403", "422", "403"),
@@ -175,6 +177,7 @@ POLICY: dict[tuple[str, str], tuple[str, ...]] = {
     ("web_supervisor.reports", "GET"): PAGE_READER,
     ("web_supervisor.staff", "GET"): PAGE_READER,
     ("web_supervisor.ticket_trail", "GET"): PAGE_READER,
+    ("web_supervisor.notifications_page", "GET"): PAGE_READER,
     # Administration.
     **{
         (f"admin.{view}", method): ADMIN
