@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,6 +107,53 @@ def test_a_card_on_the_serial_scanner_reaches_the_kiosk_and_prints_the_name_only
     expect(page.locator("#result-number")).to_have_text(taken["number"])
 
 
+#: kiosk/static/js/scanner.js: keys further apart than this are a person, not a scanner.
+MAX_GAP_MS = 50
+
+RECORD_KEYS = """() => {
+    window.keyStamps = [];
+    if (!window.keyRecorder) {
+        window.keyRecorder = (e) => window.keyStamps.push(e.timeStamp);
+        document.addEventListener("keydown", window.keyRecorder, { capture: true });
+    }
+}"""
+
+
+def wedge_scan(page, text: str, endpoint: str, attempts: int = 3):
+    """Type `text` and Enter as a keyboard-wedge scanner does, keys back to back; the answer
+    of `endpoint` to the scan of the whole text.
+
+    The page's own key times decide: a loaded test machine can leave more than 50 ms between
+    two keys Playwright sends, and then the kiosk rightly takes them for a person (or
+    scans only the tail). Only then is the scan typed again, at most `attempts` times."""
+    answers: list = []
+
+    def record(response) -> None:
+        request = response.request
+        if response.url.endswith(endpoint) and text in (request.post_data or ""):
+            answers.append(response)
+
+    page.on("response", record)
+    try:
+        for _ in range(attempts):
+            page.evaluate(RECORD_KEYS)
+            page.keyboard.type(text)
+            page.keyboard.press("Enter")
+            stamps = page.evaluate("() => window.keyStamps")
+            gap = max(b - a for a, b in itertools.pairwise(stamps))
+            if gap <= MAX_GAP_MS:
+                break
+        else:
+            pytest.fail(f"this machine never typed {len(text)} keys {MAX_GAP_MS} ms apart")
+        deadline = time.monotonic() + 10
+        while not answers and time.monotonic() < deadline:
+            page.wait_for_timeout(50)
+        assert answers, f"a scan at a scanner's pace (largest gap {gap:.1f} ms) was not asked"
+        return answers[-1]
+    finally:
+        page.remove_listener("response", record)
+
+
 @pytest.mark.browser
 def test_a_wedge_scan_is_fast_keys_and_a_person_typing_is_not(live_server, browser):
     kiosk = open_kiosk(browser, live_server.url, PORTRAIT)
@@ -121,11 +170,9 @@ def test_a_wedge_scan_is_fast_keys_and_a_person_typing_is_not(live_server, brows
     # scanner types what a keyboard layout can: here the name without its tone marks, as a
     # scanner in its ASCII mode does (docs/devices.md: prefer serial mode for diacritics).
     card = id_card_text(name="Nguyen Thi Minh Khai", sex="Nu", address="So 12 Kim Ma, Ha Noi")
-    with page.expect_response(lambda r: r.url.endswith("/api/v1/scans")) as info:
-        page.keyboard.type(card)
-        page.keyboard.press("Enter")
-    assert info.value.json()["kind"] == "id_card"
-    assert [url.rsplit("/", 1)[1] for url in asked] == ["scans"]
+    answer = wedge_scan(page, card, "/api/v1/scans")
+    assert answer.json()["kind"] == "id_card"
+    assert {url.rsplit("/", 1)[1] for url in asked} == {"scans"}  # the person's code: nothing
     kiosk.wait_screen("idcard")
     expect(page.locator("#idcard-name")).to_have_text("Nguyen Thi Minh Khai")
     with page.expect_response(lambda r: r.url.endswith("/decline")) as declined:
@@ -135,10 +182,8 @@ def test_a_wedge_scan_is_fast_keys_and_a_person_typing_is_not(live_server, brows
     assert kiosk.posts == []  # no ticket taken
 
     # An appointment's QR holds its ten digits: scanned, they go to the check-in at once.
-    with page.expect_response(lambda r: r.url.endswith("/api/v1/check-in")) as checked:
-        page.keyboard.type("0123456789")
-        page.keyboard.press("Enter")
-    assert checked.value.status == 404  # no such booking here
+    checked = wedge_scan(page, "0123456789", "/api/v1/check-in")
+    assert checked.status == 404  # no such booking here
     kiosk.wait_screen("error")
     expect(page.locator("#error-title")).to_have_text("Không xác nhận được mã")
 
