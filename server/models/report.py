@@ -62,7 +62,33 @@ class ReportDay(Base):
     folded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ReportRollup(Base):
+class RollupFigures:
+    """The figures of a roll-up row, the same for a day and service and for a month."""
+
+    issued: Mapped[int] = mapped_column(Integer, default=0)
+    no_show: Mapped[int] = mapped_column(Integer, default=0)
+    transferred: Mapped[int] = mapped_column(Integer, default=0)
+    served: Mapped[int] = mapped_column(Integer, default=0)
+    supplement: Mapped[int] = mapped_column(Integer, default=0)
+    redirected: Mapped[int] = mapped_column(Integer, default=0)
+    left: Mapped[int] = mapped_column(Integer, default=0)
+    wait_count: Mapped[int] = mapped_column(Integer, default=0)
+    wait_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    wait_hist: Mapped[list] = mapped_column(JSON, default=list)
+    service_count: Mapped[int] = mapped_column(Integer, default=0)
+    service_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    r1: Mapped[int] = mapped_column(Integer, default=0)
+    r2: Mapped[int] = mapped_column(Integer, default=0)
+    r3: Mapped[int] = mapped_column(Integer, default=0)
+    r4: Mapped[int] = mapped_column(Integer, default=0)
+    r5: Mapped[int] = mapped_column(Integer, default=0)
+    dossiers_received: Mapped[int] = mapped_column(Integer, default=0)
+    dossiers_resolved: Mapped[int] = mapped_column(Integer, default=0)
+    dossiers_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    dossiers_late: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportRollup(RollupFigures, Base):
     """A closed day's figures of one centre and service (docs/reports.md, "Roll-ups").
 
     Attribution as the reports make it: issued and waits by the service of issue, finished
@@ -77,27 +103,6 @@ class ReportRollup(Base):
     centre_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     service_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    issued: Mapped[int] = mapped_column(Integer, default=0)
-    no_show: Mapped[int] = mapped_column(Integer, default=0)
-    transferred: Mapped[int] = mapped_column(Integer, default=0)
-    served: Mapped[int] = mapped_column(Integer, default=0)
-    supplement: Mapped[int] = mapped_column(Integer, default=0)
-    redirected: Mapped[int] = mapped_column(Integer, default=0)
-    left: Mapped[int] = mapped_column(Integer, default=0)
-    wait_count: Mapped[int] = mapped_column(Integer, default=0)
-    wait_sum: Mapped[float] = mapped_column(Float, default=0.0)
-    wait_hist: Mapped[list] = mapped_column(JSON, default=list)
-    service_count: Mapped[int] = mapped_column(Integer, default=0)
-    service_sum: Mapped[float] = mapped_column(Float, default=0.0)
-    r1: Mapped[int] = mapped_column(Integer, default=0)
-    r2: Mapped[int] = mapped_column(Integer, default=0)
-    r3: Mapped[int] = mapped_column(Integer, default=0)
-    r4: Mapped[int] = mapped_column(Integer, default=0)
-    r5: Mapped[int] = mapped_column(Integer, default=0)
-    dossiers_received: Mapped[int] = mapped_column(Integer, default=0)
-    dossiers_resolved: Mapped[int] = mapped_column(Integer, default=0)
-    dossiers_on_time: Mapped[int] = mapped_column(Integer, default=0)
-    dossiers_late: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ReportRollupDay(Base):
@@ -112,7 +117,7 @@ class ReportRollupDay(Base):
     rolled_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ReportRollupMonth(Base):
+class ReportRollupMonth(RollupFigures, Base):
     """A centre's closed calendar month: its days' roll-ups summed over every service
     (``month``: the first day). Present once computed; dropped when one of its days is."""
 
@@ -122,25 +127,4 @@ class ReportRollupMonth(Base):
         ForeignKey("centres.id", ondelete="CASCADE"), primary_key=True
     )
     month: Mapped[date] = mapped_column(Date, primary_key=True)
-    issued: Mapped[int] = mapped_column(Integer, default=0)
-    no_show: Mapped[int] = mapped_column(Integer, default=0)
-    transferred: Mapped[int] = mapped_column(Integer, default=0)
-    served: Mapped[int] = mapped_column(Integer, default=0)
-    supplement: Mapped[int] = mapped_column(Integer, default=0)
-    redirected: Mapped[int] = mapped_column(Integer, default=0)
-    left: Mapped[int] = mapped_column(Integer, default=0)
-    wait_count: Mapped[int] = mapped_column(Integer, default=0)
-    wait_sum: Mapped[float] = mapped_column(Float, default=0.0)
-    wait_hist: Mapped[list] = mapped_column(JSON, default=list)
-    service_count: Mapped[int] = mapped_column(Integer, default=0)
-    service_sum: Mapped[float] = mapped_column(Float, default=0.0)
-    r1: Mapped[int] = mapped_column(Integer, default=0)
-    r2: Mapped[int] = mapped_column(Integer, default=0)
-    r3: Mapped[int] = mapped_column(Integer, default=0)
-    r4: Mapped[int] = mapped_column(Integer, default=0)
-    r5: Mapped[int] = mapped_column(Integer, default=0)
-    dossiers_received: Mapped[int] = mapped_column(Integer, default=0)
-    dossiers_resolved: Mapped[int] = mapped_column(Integer, default=0)
-    dossiers_on_time: Mapped[int] = mapped_column(Integer, default=0)
-    dossiers_late: Mapped[int] = mapped_column(Integer, default=0)
     rolled_at: Mapped[datetime] = mapped_column(UTCDateTime)
