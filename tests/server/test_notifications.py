@@ -408,3 +408,26 @@ def test_the_vapid_key_is_made_once_and_kept_unless_rotated(app, database):
     assert rotated.output.splitlines()[-1] != first.output.splitlines()[-1]
     report = runner.invoke(cli, ["notify", "report"])
     assert report.exit_code == 0 and '"totals"' in report.output
+
+
+def test_the_notifications_page_answers_any_date_and_only_its_own_centre(app, demo, database):
+    """Hostile query strings on the supervisors' page: a date at the calendar's ends (its day
+    bounds overflowed: a bare JSON 422 instead of the page) or not a date is today with a
+    message; another centre is 403."""
+    from tests.server.factories import create_centre
+
+    with database.transaction() as s:
+        other = create_centre(s, name="Trung tâm khác").id
+    boss = _logged_in(app.test_client(), "giamsat", "tthcc-giamsat")
+    for day in ("9999-12-31", "0001-01-01", "2026-02-30", "x" * 5000):
+        r = boss.get(f"/supervisor/notifications?centre={demo.centre_id}&date={day}")
+        assert r.status_code == 200, (day, r.status_code)
+        assert "Ngày không hợp lệ" in r.get_data(as_text=True), day
+    # A NUL byte is refused before any page, by the app's input guard, with a message.
+    r = boss.get(f"/supervisor/notifications?centre={demo.centre_id}&date=2026-12-05%00")
+    assert r.status_code == 422 and "không hợp lệ" in r.get_json()["message"]
+    for centre in (other, -1):
+        assert boss.get(f"/supervisor/notifications?centre={centre}").status_code == 403
+    for centre in (2**63, "x"):  # not an id: the supervisor's own centre, as without one
+        r = boss.get(f"/supervisor/notifications?centre={centre}")
+        assert r.status_code == 200 and "Trung tâm khác" not in r.get_data(as_text=True)

@@ -269,13 +269,17 @@ def notifications_page() -> str:
     today = local_day(now(), centre.timezone)
     error = None
     raw = request.args.get("date") or ""
+
+    def bounds(day: date) -> tuple[datetime, datetime]:
+        start = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(centre.timezone))
+        return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+
     try:
         day = date.fromisoformat(raw) if raw else today
-    except ValueError:
+        start_utc, end_utc = bounds(day)  # 0001-01-01 and 9999-12-31 have none in UTC
+    except (ValueError, OverflowError):
         day, error = today, "Ngày không hợp lệ: chọn một ngày trong lịch. Đang hiển thị hôm nay."
-    start = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(centre.timezone))
-    start_utc = start.astimezone(UTC)
-    end_utc = (start + timedelta(days=1)).astimezone(UTC)
+        start_utc, end_utc = bounds(day)
     session = db().session
     rows = store.day_table(session, [centre.id], start_utc, end_utc)
     session.commit()
