@@ -290,3 +290,27 @@ def test_sms_for_a_ticket_needs_the_code_unless_it_is_the_number_it_was_taken_wi
     assert sms("+84987654321").status_code == 201
     _error(sms(PHONE), 422, "phone_code_required")  # another number still needs one
     assert len(gateway.accepted) == 2  # the two codes; the "joined" messages wait in the outbox
+
+
+def test_six_asks_for_one_number_at_once_text_one_code(many_codes, app, demo, gateway, clock):
+    """Six presses of «Gửi mã» for one number at the same moment (a double tap, two tabs): one
+    code is texted, the others are told when to ask again (the number's row lock)."""
+    threads, statuses, lock = 6, [], threading.Lock()
+    start = threading.Barrier(threads)
+
+    def ask() -> None:
+        client = app.test_client()
+        start.wait()
+        r = client.post("/api/v1/phone-verifications", json={"phone": PHONE})
+        with lock:
+            statuses.append((r.status_code, r.get_json().get("error")))
+
+    workers = [threading.Thread(target=ask) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert sorted(statuses, key=str) == sorted(
+        [(201, None)] + [(429, "phone_code_too_soon")] * 5, key=str
+    ), statuses
+    assert len(gateway.accepted) == 1
