@@ -41,6 +41,9 @@ from devices.printing.transports import InvalidPrinterUrl, parse_printer_url
 
 ENV_SERVER_URL = "TTHCC_AGENT_SERVER_URL"
 ENV_STATION_TOKEN = "TTHCC_STATION_TOKEN"
+#: Engine.IO transports the agent may use, in order (a province hub behind nginx accepts
+#: WebSocket only: docs/deployment.md).
+TRANSPORTS = ("polling", "websocket")
 
 
 class ConfigError(ValueError):
@@ -117,6 +120,12 @@ class StationConfig:
     ledboards: tuple[LedBoardConfig, ...] = ()
     keypads: tuple[KeypadConfig, ...] = ()
     scanners: tuple[ScannerConfig, ...] = ()
+    #: Engine.IO transports, in order: ``("websocket",)`` for a server that refuses
+    #: long-polling (the province hub); the default starts with polling, then upgrades.
+    transports: tuple[str, ...] = TRANSPORTS
+    #: CA certificate(s) to trust for an https:// server with a private CA (the hub's
+    #: self-signed certificate); None trusts the system's CAs.
+    ca_file: Path | None = None
 
     def printer(self, name: str | None = None) -> PrinterConfig:
         """The printer called ``name``, or the default printer when ``name`` is None.
@@ -234,6 +243,7 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Stati
     base = path.parent
 
     known = {"server_url", "station_token", "station_token_file", "spool_dir"}
+    known |= {"transports", "ca_file"}
     known |= {"printers", "ratingpads", "ledboards", "keypads", "scanners"}
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -252,6 +262,16 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Stati
     if not isinstance(spool, str):
         raise ConfigError(f"{source}: spool_dir must be a path string")
 
+    transports = _transports(raw.get("transports", list(TRANSPORTS)), source)
+    ca_file = raw.get("ca_file")
+    if ca_file is not None:
+        if not isinstance(ca_file, str) or not ca_file:
+            raise ConfigError(f"{source}: ca_file must be a path string")
+        if not server_url.startswith("https://"):
+            raise ConfigError(f"{source}: ca_file is only for an https:// server_url")
+        if not (base / ca_file).is_file():
+            raise ConfigError(f"{source}: ca_file {ca_file!r}: no such file")
+
     printers = _section(raw, "printers", PrinterConfig, source)
     for printer in printers:
         try:
@@ -269,6 +289,8 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Stati
         ledboards=_section(raw, "ledboards", LedBoardConfig, source),
         keypads=_section(raw, "keypads", KeypadConfig, source),
         scanners=_section(raw, "scanners", ScannerConfig, source),
+        transports=transports,
+        ca_file=base / ca_file if ca_file is not None else None,
     )
     names = [d.name for d in (*config.printers, *config.ratingpads, *config.ledboards)]
     names += [d.name for d in (*config.keypads, *config.scanners)]
@@ -276,6 +298,18 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Stati
     if duplicates:
         raise ConfigError(f"{source}: device names must be unique; repeated: {duplicates}")
     return config
+
+
+def _transports(value: Any, source: str) -> tuple[str, ...]:
+    """``transports = ["websocket"]``: known Engine.IO names, each once, at least one."""
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f'{source}: transports must be a list such as ["websocket"]')
+    unknown = sorted(set(value) - set(TRANSPORTS))
+    if unknown or len(set(value)) != len(value):
+        raise ConfigError(
+            f"{source}: transports may name {' and '.join(TRANSPORTS)}, each once; got {value!r}"
+        )
+    return tuple(value)
 
 
 def _read_token(raw: dict[str, Any], base: Path, source: str) -> str:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import requests
 import socketio
 
 from devices.agent import events, sdnotify
@@ -62,11 +63,19 @@ class Agent:
         self.printed: PrintedJobs | None = None
         self.last_connect_error: str | None = None
 
+        http = None
+        if config.ca_file is not None:
+            # Engine.IO takes the session's `verify` for its WebSocket too.
+            http = requests.Session()
+            http.verify = str(config.ca_file)
+            # The configured CA wins: REQUESTS_CA_BUNDLE in the environment would replace it.
+            http.trust_env = False
         self._sio = socketio.Client(
             reconnection=False,  # our own loop: one log line per outage, capped back-off
             handle_sigint=False,
             logger=False,
             engineio_logger=False,
+            http_session=http,
         )
         self._sio.on("connect", self._on_connect_event, namespace=events.NAMESPACE)
         self._sio.on("disconnect", self._on_disconnect, namespace=events.NAMESPACE)
@@ -313,6 +322,7 @@ class Agent:
                     self.config.server_url,
                     auth={"token": self.config.station_token},
                     namespaces=[events.NAMESPACE],
+                    transports=list(self.config.transports),
                     wait_timeout=self.connect_timeout,
                 )
             except socketio.exceptions.ConnectionError as exc:
@@ -322,6 +332,8 @@ class Agent:
                 reason = self.last_connect_error or str(exc) or type(exc).__name__
                 # Engine.IO puts a timestamp (t=…) into the URL of every attempt.
                 reason = _TIMESTAMP_PARAM.sub("", reason)
+                if reason == "Invalid transport" and self.config.transports[0] == "polling":
+                    reason += ' (the server accepts WebSocket only: set transports = ["websocket"])'
                 if reason != last_reason:  # one line per kind of failure, not per retry
                     logger.warning(
                         "cannot connect to %s: %s (retrying, at most every %g s)",

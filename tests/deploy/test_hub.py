@@ -355,3 +355,60 @@ def test_a_centre_box_delivers_through_nginx_across_a_killed_process_and_a_redis
     assert received == outbox  # each once, in order
     assert result["duplicates_stored"] == 0 and result["lost"] == 0
     assert tuple(projected) == (len(outbox), "") and hub_tickets == box_tickets == 16
+
+
+def test_a_station_agent_prints_through_nginx_over_websocket_only(hub, tmp_path, caplog):
+    """A hub refuses long-polling, so a station agent set to `transports = ["websocket"]`
+    with the hub's CA (`ca_file`) connects through nginx over TLS and prints the kiosk's
+    ticket; with the default transports (polling first) it cannot connect, and its log says
+    what to set."""
+    import subprocess
+    import sys
+
+    from devices.agent.agent import Agent
+    from devices.config import load_config
+    from server.hub.local import PROJECT_ROOT
+
+    token = subprocess.run(
+        [sys.executable, "-m", "server.cli", "station", "token", "KIOSK-1"],
+        env=hub.env(),
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    (tmp_path / "hub-ca.pem").write_bytes(hub.certificate.read_bytes())
+
+    def agent(transports: str) -> Agent:
+        path = tmp_path / f"station-{len(transports)}.toml"
+        path.write_text(
+            f'server_url = "{hub.url}"\nstation_token = "{token}"\nspool_dir = "spool"\n'
+            f'ca_file = "hub-ca.pem"\ntransports = {transports}\n\n'
+            f'[[printers]]\nname = "kiosk-printer"\nurl = "sim://{tmp_path}/paper"\n',
+            encoding="utf-8",
+        )
+        started = Agent(load_config(path, env={}), connect_timeout=3.0)
+        started.start()
+        return started
+
+    refused = agent('["polling", "websocket"]')
+    try:
+        assert wait_until(lambda: "WebSocket only" in caplog.text, 10), caplog.text
+        assert not refused.connected
+    finally:
+        refused.close()
+    station = agent('["websocket"]')
+    try:
+        assert station.wait_connected(15), station.last_connect_error
+        r = https(hub).post(
+            f"{hub.url}/api/v1/tickets",
+            json={"service_id": 1, "station_id": 1},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=20,
+        )
+        assert r.status_code == 201, r.text
+        assert wait_until(lambda: len(list((tmp_path / "paper").glob("*.bin"))) == 1, 15)
+        printed = next((tmp_path / "paper").glob("*.bin")).read_bytes()
+        assert r.json()["number"].encode("cp1258") in printed
+    finally:
+        station.close()

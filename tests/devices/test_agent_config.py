@@ -135,6 +135,25 @@ def test_a_single_printer_is_the_default(tmp_path: Path) -> None:
             "address must be an integer",
         ),
         ("server_url = ", "not valid TOML"),
+        (
+            'server_url = "http://h"\nstation_token = "t"\ntransports = "websocket"',
+            "must be a list",
+        ),
+        ('server_url = "http://h"\nstation_token = "t"\ntransports = []', "must be a list"),
+        (
+            'server_url = "http://h"\nstation_token = "t"\ntransports = ["websocket", "smoke"]',
+            "may name polling and websocket, each once",
+        ),
+        (
+            'server_url = "http://h"\nstation_token = "t"\ntransports = ["websocket", "websocket"]',
+            "each once",
+        ),
+        (
+            'server_url = "http://h"\nstation_token = "t"\nca_file = "ca.pem"',
+            "only for an https://",
+        ),
+        ('server_url = "https://h"\nstation_token = "t"\nca_file = "ca.pem"', "no such file"),
+        ('server_url = "https://h"\nstation_token = "t"\nca_file = 3', "must be a path string"),
     ],
 )
 def test_bad_config_is_refused_with_a_clear_message(tmp_path, text, message) -> None:
@@ -145,3 +164,13 @@ def test_bad_config_is_refused_with_a_clear_message(tmp_path, text, message) -> 
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
         load_config(tmp_path / "nope.toml", env={})
+
+
+def test_a_hub_station_speaks_websocket_only_and_trusts_the_hubs_ca(tmp_path: Path) -> None:
+    (tmp_path / "hub-ca.pem").write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+    text = 'server_url = "https://hub"\nstation_token = "t"\nca_file = "hub-ca.pem"\ntransports = ["websocket"]'
+    config = load_config(write(tmp_path, text), env={})
+    assert config.transports == ("websocket",)
+    assert config.ca_file == tmp_path / "hub-ca.pem"
+    default = load_config(write(tmp_path, 'server_url = "http://h"\nstation_token = "t"'), env={})
+    assert default.transports == ("polling", "websocket") and default.ca_file is None
