@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from server.domain.clock import DEFAULT_TIMEZONE, local_day
 from server.domain.errors import DomainError
 
 #: Digits of a code.
@@ -29,6 +30,8 @@ PER_PHONE_HOUR = 5
 PER_PHONE_DAY = 10
 #: Verifications are forgotten a day after they were made (the day's limit needs them).
 KEEP_FOR = timedelta(days=1)
+# A number whose code was accepted stays proved, for the page holding its verification,
+# until the end of that local day (check_proof); rows live KEEP_FOR, longer than that.
 
 
 class PhoneCheckError(DomainError):
@@ -209,3 +212,31 @@ def locked(masked: str) -> CodeLocked:
         f"{MAX_ATTEMPTS} wrong codes: this one is locked, ask for a new one",
         details={"attempts_left": 0},
     )
+
+
+def check_proof(
+    proved_hash: str,
+    masked: str,
+    used_at: datetime | None,
+    *,
+    phone_hash: str,
+    now: datetime,
+    timezone: str = DEFAULT_TIMEZONE,
+) -> None:
+    """A verification sent back without a code: accepted when its code was accepted on
+    today's local day for this very number (a second number, a booking or messages the
+    same day ask no new SMS). Else CodeRequired, or OtherNumber."""
+    if proved_hash != phone_hash:
+        raise OtherNumber(
+            f"Mã xác nhận này được gửi tới số {masked}, không phải số vừa nhập. Quý khách "
+            "nhập lại đúng số đó, hoặc bấm «Gửi mã xác nhận» để nhận mã cho số mới.",
+            f"this verification is for {masked}, not for the number given",
+        )
+    if used_at is None or local_day(used_at, timezone) != local_day(now, timezone):
+        raise CodeRequired(
+            f"Cần mã xác nhận gửi qua SMS tới số {masked}"
+            f"{'' if used_at is None else ' (lần xác nhận trước chỉ dùng trong ngày hôm đó)'}"
+            ": bấm «Gửi mã xác nhận», rồi nhập mã 6 chữ số nhận được.",
+            "a one-time code is required (a number stays proved only until the end of the "
+            "day its code was accepted)",
+        )

@@ -22,6 +22,7 @@ from server.models import (
     Centre,
     CentreClosure,
     Field,
+    NumberSequence,
     PriorityCategory,
     Service,
     Station,
@@ -195,11 +196,7 @@ def issue_ticket(
         if closed_today is not None:
             raise closed_today.error()
     if remote and not context.remote_issuing:
-        raise RemoteNotAllowed(
-            f"Dịch vụ «{service.name}» không cấp số qua điện thoại: quý khách vui lòng lấy "
-            "số tại kiosk của Trung tâm.",
-            f"service {service_id} does not issue remote numbers",
-        )
+        raise remote_not_allowed(service.name, service_id)
     if not remote and appointment is None and (context.centre_settings or {}).get("remote_only"):
         raise RemoteOnly(
             "Trung tâm chỉ cấp số thứ tự qua điện thoại. Quý khách đã có số vui lòng nhập mã "
@@ -318,6 +315,44 @@ def issue_ticket(
         estimate,
         hall.serving.get(service.id, ()),
     )
+
+
+def remote_not_allowed(service_name: str, service_id: int) -> RemoteNotAllowed:
+    return RemoteNotAllowed(
+        f"Dịch vụ «{service_name}» không cấp số qua điện thoại: quý khách vui lòng lấy "
+        "số tại kiosk của Trung tâm.",
+        f"service {service_id} does not issue remote numbers",
+    )
+
+
+def check_issuable(session: Session, service: Service, centre: Centre, now: datetime) -> None:
+    """Refuse, as `issue_ticket(remote=True)` would, a remote number that could not be
+    issued now: inactive, the centre closed today, no remote numbers, outside the hours or
+    past the cut-off, the day's cap reached. Reads only: asked before a one-time code is
+    texted (server.services.remote.check_can_take), so a citizen who cannot get a number
+    anyway is not sent one. The cap is read, not locked: issuing checks it again."""
+    if not service.active:
+        raise InvalidRequest(
+            f"Dịch vụ «{service.name}» hiện không nhận phiếu.", f"service {service.id} is inactive"
+        )
+    rules = hours.service_rules(service, centre)
+    closed_today = hours.closure_refusal(session, rules, now, centre.timezone, centre.id)
+    if closed_today is not None:
+        raise closed_today.error()
+    if not service.remote_issuing:
+        raise remote_not_allowed(service.name, service.id)
+    closed = hours.refusal(session, rules, now, centre.timezone, service.name)
+    if closed is not None:
+        raise closed.error()
+    if rules.daily_cap is not None:
+        issued = session.execute(
+            select(NumberSequence.issued).where(
+                NumberSequence.service_id == service.id,
+                NumberSequence.day == local_day(now, centre.timezone),
+            )
+        ).scalar_one_or_none()
+        if (issued or 0) >= rules.daily_cap:
+            raise hours.full(session, rules, now, centre.timezone, service.name).error()
 
 
 def _already_issued(session: Session, ticket: Ticket) -> IssuedTicket:

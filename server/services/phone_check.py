@@ -146,7 +146,12 @@ def consume(
     key: str,
 ) -> PhoneVerification:
     """Accept the code sent for `token` to `phone`, once. A wrong code counts one attempt
-    (the caller commits it before answering: the refusal must not roll it back)."""
+    (the caller commits it before answering: the refusal must not roll it back).
+
+    `token` without a code: the number proved earlier today by that verification
+    (rules.proved_today), accepted again without a new SMS."""
+    if token and not rules.clean_code(code):
+        return _proof(session, token=str(token), phone=phone, now=now, key=key)
     if not token or not rules.clean_code(code):
         raise rules.CodeRequired(
             "Cần mã xác nhận gửi qua SMS tới số điện thoại của quý khách: bấm «Gửi mã "
@@ -207,4 +212,29 @@ def consume(
             "this code was used already: ask for a new one",
         )
     logger.info("phone code %s accepted (%s)", row.id, row.phone_masked)
+    return row
+
+
+def _proof(
+    session: Session, *, token: str, phone: str, now: datetime, key: str
+) -> PhoneVerification:
+    """The verification whose code was accepted today for `phone`: the number stays proved
+    for whoever holds its token until the local day ends (no new code, no new SMS)."""
+    row = session.scalars(
+        select(PhoneVerification).where(PhoneVerification.token_hash == rules.token_digest(token))
+    ).first()
+    if row is None:
+        raise rules.UnknownVerification(
+            "Không tìm thấy yêu cầu mã xác nhận này (có thể đã quá một ngày). Quý khách bấm "
+            "«Gửi mã xác nhận» để nhận mã mới.",
+            "unknown verification: ask for a new code",
+        )
+    rules.check_proof(
+        row.phone_hash,
+        row.phone_masked,
+        row.used_at,
+        phone_hash=phone_hash(normalize_phone(phone), key),
+        now=now,
+    )
+    logger.info("phone %s proved earlier today (verification %s)", row.phone_masked, row.id)
     return row

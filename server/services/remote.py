@@ -83,23 +83,8 @@ def issue_remote(
     centre = session.get(Centre, service.centre_id)
     day = local_day(now, centre.timezone)
     _lock_phone(session, digest)
-    taken = dict(
-        session.execute(
-            select(RemoteNumber.service_id, func.count())
-            .where(
-                RemoteNumber.centre_id == centre.id,
-                RemoteNumber.day == day,
-                RemoteNumber.phone_hash == digest,
-            )
-            .group_by(RemoteNumber.service_id)
-        ).all()
-    )
     if service.remote_issuing:  # else issuing says the service does not allow it
-        check_quotas(
-            quotas(centre, service),
-            taken_today=sum(taken.values()),
-            taken_for_service=taken.get(service.id, 0),
-        )
+        _check_phone_quotas(session, centre, service, digest, day)
     issued = issue_ticket(
         session,
         service_id=service_id,
@@ -125,6 +110,51 @@ def issue_remote(
         mask_phone(normalized),
     )
     return RemoteIssued(issued, row)
+
+
+def _check_phone_quotas(
+    session: Session, centre: Centre, service: Service, digest: str, day: Any
+) -> None:
+    """PhoneQuotaReached when the phone took its numbers of the day (in all, or for this
+    service)."""
+    taken = dict(
+        session.execute(
+            select(RemoteNumber.service_id, func.count())
+            .where(
+                RemoteNumber.centre_id == centre.id,
+                RemoteNumber.day == day,
+                RemoteNumber.phone_hash == digest,
+            )
+            .group_by(RemoteNumber.service_id)
+        ).all()
+    )
+    check_quotas(
+        quotas(centre, service),
+        taken_today=sum(taken.values()),
+        taken_for_service=taken.get(service.id, 0),
+    )
+
+
+def check_can_take(
+    session: Session, *, service_id: int, phone: str, now: datetime, phone_key: str
+) -> None:
+    """Refuse now, with the message taking the number would give, a phone that could not
+    take a number for `service_id` (the centre closed today, no remote numbers, the
+    phone's quotas, the hours, the cut-off, the day's cap). Asked before a one-time code
+    is texted to the phone (docs/remote.md): a citizen who cannot get a number anyway is
+    not sent a code. Reads only; taking the number checks everything again."""
+    from server.services.issuing import check_issuable
+
+    digest = phone_hash(normalize_phone(phone), phone_key)
+    service = session.get(Service, service_id)
+    if service is None:
+        raise NotFound(
+            f"Không tìm thấy dịch vụ số {service_id}.", f"service {service_id} not found"
+        )
+    centre = session.get(Centre, service.centre_id)
+    if service.remote_issuing:  # the order of issue_remote: quotas, then issuing's
+        _check_phone_quotas(session, centre, service, digest, local_day(now, centre.timezone))
+    check_issuable(session, service, centre, now)
 
 
 def _lock_phone(session: Session, digest: str) -> None:

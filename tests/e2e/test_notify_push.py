@@ -168,6 +168,30 @@ def test_web_push_reaches_the_service_worker_and_sms_consent_from_the_phone_page
             )
             [_, sms] = gateway.wait_for(2)
             assert sms["to"] == "+84912345678" and "đã bật thông báo" in sms["text"]
+
+            def codes_texted() -> int:
+                return sum("là mã xác nhận" in m["text"] for m in gateway.accepted.values())
+
+            # Proved for the rest of the day: a second number (HT2) asks no new code.
+            second = context.new_page()
+            second.goto(f"{server.url}/lay-so")
+            second.locator("input[name=service]").nth(1).check()
+            second.locator("#phone").fill("0912 345 678")
+            with second.expect_response(lambda r: r.url.endswith("/remote-tickets")) as taken:
+                second.locator("#submit").click()
+            assert taken.value.status == 201, taken.value.json()
+            expect(second.locator("#done")).to_be_visible()
+            assert second.locator("#verify").is_hidden() and codes_texted() == 1
+            # Another browser, the same number for HT1 again: its quota is used, so the page
+            # says so before any code is texted (no SMS for a number it cannot take).
+            elsewhere = browser.new_context(viewport=PHONE, locale="vi-VN")
+            fresh = elsewhere.new_page()
+            fresh.goto(f"{server.url}/lay-so")
+            fresh.locator("#phone").fill("0912 345 678")
+            fresh.locator("#submit").click()
+            expect(fresh.locator("#error")).to_contain_text("đã lấy 1 số cho dịch vụ này hôm nay")
+            assert fresh.locator("#verify").is_hidden() and codes_texted() == 1
+            elsewhere.close()
             # Another number on the kiosk ticket's page: proved by its code first.
             page.locator("#notify-phone").fill("0987 654 321")
             page.locator("#notify-consent").check()

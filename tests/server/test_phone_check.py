@@ -314,3 +314,93 @@ def test_six_asks_for_one_number_at_once_text_one_code(many_codes, app, demo, ga
         [(201, None)] + [(429, "phone_code_too_soon")] * 5, key=str
     ), statuses
     assert len(gateway.accepted) == 1
+
+
+def test_no_code_is_texted_for_a_number_the_phone_could_not_take(
+    many_codes, app, client, admin, demo, database, gateway, clock, caplog
+):
+    """/lay-so asks for its code with the service chosen: the phone's quotas, the day's cap,
+    the cut-off and a closure refuse there, with the message taking the number would give,
+    and no SMS goes out. The number stays proved for the rest of its day, so the
+    comparison with taking the number needs no second code."""
+    caplog.set_level(logging.DEBUG)
+    ht1, ht2, ct1 = (_sid(database, c) for c in ("HT1", "HT2", "CT1"))
+
+    def ask(service_id: int, phone: str = PHONE):
+        return client.post(
+            "/api/v1/phone-verifications", json={"phone": phone, "service_id": service_id}
+        )
+
+    token = ask(ht1).get_json()["verification"]
+    first = client.post(
+        "/api/v1/remote-tickets",
+        json={"service_id": ht1, "phone": PHONE, "verification": token, "code": _texted(gateway)},
+    )
+    assert first.status_code == 201, first.get_json()
+    clock.set(NOW + timedelta(minutes=2))  # past the resend cool-down: only the rules refuse
+
+    def same_refusal(service_id: int, status: int, error: str) -> str:
+        before = len(gateway.accepted)
+        refused = _error(ask(service_id), status, error)
+        final = client.post(
+            "/api/v1/remote-tickets",
+            json={"service_id": service_id, "phone": PHONE, "verification": token},
+        )
+        assert _error(final, status, error)["message"] == refused["message"]
+        assert len(gateway.accepted) == before  # no code texted
+        return refused["message"]
+
+    quota = same_refusal(ht1, 429, "phone_quota_reached")  # one HT1 number a phone a day
+    assert quota
+    admin("PATCH", f"/admin/services/{ct1}", json={"issue_cutoff": "08:00"})
+    assert "08:00" in same_refusal(ct1, 409, "outside_opening_hours")
+    admin("PATCH", f"/admin/services/{ht2}", json={"daily_cap": 1})
+    assert client.post("/api/v1/tickets", json={"service_id": ht2}).status_code == 201
+    same_refusal(ht2, 409, "daily_cap_reached")
+    # Another number, with no quota used, is still texted where the rules allow it.
+    assert ask(ht1, "0987654321").status_code == 201
+    r = admin(
+        "POST",
+        f"/centres/{demo.centre_id}/closures",
+        json={"day": "2026-11-25", "reason": "Mất điện"},
+    )
+    assert r.status_code == 201, r.get_json()
+    assert "Mất điện" in same_refusal(ht2, 409, "centre_closed")
+    assert len(gateway.accepted) == 2  # the first code, and the other number's
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "912345678" not in logged and "987654321" not in logged
+
+
+def test_a_number_proved_today_needs_no_second_code_until_the_day_ends(
+    app, client, demo, database, gateway, clock, caplog
+):
+    """The page sends back the verification of a code accepted today (no code): a second
+    remote number, SMS for a kiosk ticket, all without a new SMS; another number, or the
+    next day, needs a code again."""
+    caplog.set_level(logging.DEBUG)
+    ht1, ht2 = _sid(database, "HT1"), _sid(database, "HT2")
+    token = _ask(client)["verification"]
+
+    def take(service_id: int, phone: str = PHONE, **extra):
+        body = {"service_id": service_id, "phone": phone, "verification": token, **extra}
+        return client.post("/api/v1/remote-tickets", json=body)
+
+    # Not yet proved: the verification alone is not enough.
+    _error(take(ht1), 422, "phone_code_required")
+    assert take(ht1, code=_texted(gateway)).status_code == 201
+    clock.set(NOW + timedelta(hours=6))  # 15:00 the same day
+    second = take(ht2)
+    assert second.status_code == 201, second.get_json()
+    kiosk = client.post("/api/v1/tickets", json={"service_id": ht1}).get_json()
+    sms = client.post(
+        f"/api/v1/tickets/{kiosk['public_code']}/notifications",
+        json={"channel": "sms", "phone": PHONE, "consent": True, "verification": token},
+    )
+    assert sms.status_code == 201, sms.get_json()
+    _error(take(ht2, "0987654321"), 422, "phone_code_other_number")
+    assert len(gateway.accepted) == 1  # the one code; "joined" waits in the outbox
+    clock.set(NOW + timedelta(hours=15))  # 00:00 the next day in Hà Nội
+    expired = _error(take(ht2), 422, "phone_code_required")
+    assert "trong ngày" in expired["message"]
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "912345678" not in logged and token not in logged

@@ -13,7 +13,7 @@ from marshmallow import fields, validate
 from server.api.schemas import BaseSchema
 from server.domain import phone_check as rules
 from server.runtime import db, now
-from server.services import phone_check
+from server.services import phone_check, remote
 
 blp = Blueprint("phone_checks", __name__, description="Phone ownership (mã xác nhận SMS)")
 
@@ -24,14 +24,27 @@ class CodeRequest(BaseSchema):
         validate=validate.Length(max=20),
         metadata={"description": "A Vietnamese mobile number: the code is texted to it"},
     )
+    service_id = fields.Integer(
+        load_default=None,
+        metadata={
+            "description": "The service of the remote number the code is for (/lay-so): "
+            "when that number could not be taken now (the phone's quotas, the hours, the "
+            "cut-off, the day's cap, a closed day), the same refusal comes here and no "
+            "code is sent"
+        },
+    )
 
 
 @blp.route("/phone-verifications")
 class PhoneVerificationsView(MethodView):
     @blp.arguments(CodeRequest)
     @blp.response(201)
-    @blp.alt_response(409, description="phone_verification_off: no SMS gateway, no code needed")
-    @blp.alt_response(429, description="phone_code_too_soon, phone_code_limit")
+    @blp.alt_response(
+        409,
+        description="phone_verification_off (no SMS gateway, no code needed); with "
+        "service_id, the number's own refusals: centre_closed, outside_opening_hours, …",
+    )
+    @blp.alt_response(429, description="phone_code_too_soon, phone_code_limit, phone_quota_…")
     @blp.alt_response(503, description="sms_unavailable: the gateway did not take the SMS")
     def post(self, body: dict) -> dict:
         """Text a six-digit code to `phone`, valid 5 minutes, for one remote number or
@@ -46,6 +59,15 @@ class PhoneVerificationsView(MethodView):
             )
         session = db().session
         key = current_app.config["SECRET_KEY"]
+        if body["service_id"] is not None:
+            # Nothing texted to a citizen who could not take the number anyway.
+            remote.check_can_take(
+                session,
+                service_id=body["service_id"],
+                phone=body["phone"],
+                now=now(),
+                phone_key=key,
+            )
         pending = phone_check.request_code(session, phone=body["phone"], now=now(), key=key)
         row_id, masked = pending.row.id, pending.row.phone_masked
         session.commit()  # counted before it is sent: a race cannot send two

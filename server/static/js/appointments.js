@@ -5,7 +5,7 @@
 
 import { api } from "/assets/js/lib/api.js";
 import { byId, setText } from "/assets/js/lib/dom.js";
-import { PhoneCode } from "/assets/js/phone_code.js";
+import { forgetProof, PhoneCode, PROOF_REFUSED } from "/assets/js/phone_code.js";
 
 const root = byId("appt");
 const form = byId("book-form");
@@ -143,18 +143,31 @@ if (form) {
     if (!phone) return fail("Vui lòng nhập số điện thoại di động. / Enter your mobile number.");
     byId("confirm").disabled = true;
     try {
-      if (phoneCode.required && !phoneCode.sentTo(phone)) {
+      if (phoneCode.required && !phoneCode.sentTo(phone) && !phoneCode.proved(phone)) {
         fail("");
         await phoneCode.send(phone); // «Nhập mã xác nhận đã gửi tới số …», then confirm again
         return;
       }
-      if (!phoneCode.typed()) return fail("Vui lòng nhập đủ 6 chữ số của mã xác nhận. / Type the 6-digit code.");
-      const body = { hold: hold.token, phone, ...phoneCode.body() };
+      if (!phoneCode.typed(phone)) return fail("Vui lòng nhập đủ 6 chữ số của mã xác nhận. / Type the 6-digit code.");
+      const body = { hold: hold.token, phone, ...phoneCode.body(phone) };
       // The consent to messages about the booking (shown when the centre sends SMS).
       // The checkbox is on the page only with an SMS gateway (byId throws when it is not).
       const consent = document.getElementById("notify");
       if (consent && consent.checked) Object.assign(body, { notify: true, notify_channel: "sms" });
-      showBooking(await api("POST", "appointments", { body }));
+      let booking;
+      try {
+        booking = await api("POST", "appointments", { body });
+      } catch (error) {
+        if (phoneCode.required && !("code" in body) && PROOF_REFUSED.has(error.code)) {
+          forgetProof(); // the day's proof is over: a code as usual
+          fail("");
+          await phoneCode.send(phone);
+          return;
+        }
+        throw error;
+      }
+      phoneCode.accepted(phone); // proved for the rest of the day
+      showBooking(booking);
     } catch (error) {
       fail(error.message);
       if (error.code === "hold_expired") {

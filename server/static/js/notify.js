@@ -4,6 +4,7 @@
 
 import { api } from "/assets/js/lib/api.js";
 import { byId, el } from "/assets/js/lib/dom.js";
+import { forgetProof, PROOF_REFUSED, provedToday, rememberProof } from "/assets/js/phone_code.js";
 
 const WORKER_URL = "/assets/sw/notify-sw.js";
 
@@ -134,15 +135,19 @@ export async function mountNotify(code, { phone = "" } = {}) {
           return;
         }
         Object.assign(body, { verification: proof.verification, code });
+      } else if (provedToday(phone)) {
+        body.verification = provedToday(phone); // proved earlier today: no new code
       }
       try {
         await api("POST", base, { body });
         byId("notify-verify").hidden = true;
+        if ("code" in body) rememberProof(body.verification, phone);
         proof.verification = null;
         say("Đã đăng ký nhận tin nhắn.", "Messages are on.");
         await refresh();
       } catch (error) {
-        if (error.code === "phone_code_required") {
+        if (body.verification && !("code" in body) && PROOF_REFUSED.has(error.code)) forgetProof();
+        if (error.code === "phone_code_required" || (!("code" in body) && PROOF_REFUSED.has(error.code))) {
           await sendCode(phone); // the server asks for the number's code (an SMS gateway)
           return;
         }

@@ -6,6 +6,44 @@
 import { api } from "/assets/js/lib/api.js";
 import { byId, setText } from "/assets/js/lib/dom.js";
 
+// A number proved today stays proved until the day ends (docs/remote.md): the page keeps
+// the verification in this browser (localStorage, this day only) and sends it back without
+// a code for a second number, a booking or messages; the server decides.
+const PROOF_KEY = "tthcc-phone-proof";
+const digits = (phone) => String(phone || "").replace(/\D/g, "").replace(/^84/, "0");
+const today = () => new Date().toDateString();
+
+/** The verification that proved `phone` today in this browser, or null. */
+export function provedToday(phone) {
+  try {
+    const kept = JSON.parse(localStorage.getItem(PROOF_KEY) || "null");
+    if (kept && kept.day === today() && kept.phone === digits(phone)) return kept.verification;
+    if (kept && kept.day !== today()) localStorage.removeItem(PROOF_KEY);
+  } catch {
+    /* no storage (a private window): a code each time */
+  }
+  return null;
+}
+
+export function rememberProof(verification, phone) {
+  try {
+    localStorage.setItem(PROOF_KEY, JSON.stringify({ verification, phone: digits(phone), day: today() }));
+  } catch {
+    /* no storage: nothing remembered */
+  }
+}
+
+export function forgetProof() {
+  try {
+    localStorage.removeItem(PROOF_KEY);
+  } catch {
+    /* nothing kept */
+  }
+}
+
+/** The server no longer takes the kept proof: ask for a code instead. */
+export const PROOF_REFUSED = new Set(["phone_code_required", "phone_verification_unknown", "phone_code_other_number"]);
+
 export class PhoneCode {
   /** section: the page's #verify step, or null when the centre asks no code. */
   constructor(section, { onError }) {
@@ -31,8 +69,11 @@ export class PhoneCode {
     return this.required && this.verification !== null && this.phone === phone;
   }
 
-  async send(phone) {
-    const sent = await api("POST", "phone-verifications", { body: { phone } });
+  /** Text a code to `phone`; `serviceId` (/lay-so): refused, with the number's own
+   * message and no SMS, when that number could not be taken now. */
+  async send(phone, serviceId = null) {
+    const body = serviceId === null ? { phone } : { phone, service_id: serviceId };
+    const sent = await api("POST", "phone-verifications", { body });
     this.verification = sent.verification;
     this.phone = phone;
     setText(byId("verify-phone"), sent.phone);
@@ -56,14 +97,26 @@ export class PhoneCode {
     this.timer = setInterval(tick, 1000);
   }
 
-  /** What goes with the number: {verification, code}, or nothing without the step. */
-  body() {
+  /** `phone` was proved today in this browser: no code step. */
+  proved(phone) {
+    return this.required && provedToday(phone) !== null;
+  }
+
+  /** What goes with the number: {verification, code}, the day's proof, or nothing. */
+  body(phone) {
     if (!this.required) return {};
+    const proof = provedToday(phone);
+    if (proof && !this.sentTo(phone)) return { verification: proof };
     return { verification: this.verification, code: byId("otp").value.replace(/\D/g, "") };
   }
 
-  typed() {
-    return !this.required || byId("otp").value.replace(/\D/g, "").length === 6;
+  typed(phone) {
+    return !this.required || this.proved(phone) || byId("otp").value.replace(/\D/g, "").length === 6;
+  }
+
+  /** The number or booking was taken: keep its proof for the rest of the day. */
+  accepted(phone) {
+    if (this.required && this.sentTo(phone)) rememberProof(this.verification, phone);
   }
 
   reset() {

@@ -6,7 +6,7 @@
 import { api } from "/assets/js/lib/api.js";
 import { byId, setText } from "/assets/js/lib/dom.js";
 import { mountNotify } from "/assets/js/notify.js";
-import { PhoneCode } from "/assets/js/phone_code.js";
+import { forgetProof, PhoneCode, PROOF_REFUSED } from "/assets/js/phone_code.js";
 
 const form = byId("remote-form");
 
@@ -32,17 +32,31 @@ if (form) {
     }
     byId("submit").disabled = true;
     byId("error").hidden = true;
+    const serviceId = Number(chosen.value);
     try {
-      if (code.required && !code.sentTo(phone)) {
-        await code.send(phone); // «Nhập mã xác nhận đã gửi tới số …», then "Lấy số" again
+      if (code.required && !code.sentTo(phone) && !code.proved(phone)) {
+        // Refused with the number's own message (quota, hours, cap), no SMS, when the
+        // number could not be taken; else «Nhập mã xác nhận đã gửi tới số …».
+        await code.send(phone, serviceId);
         return;
       }
-      if (!code.typed()) {
+      if (!code.typed(phone)) {
         fail("Vui lòng nhập đủ 6 chữ số của mã xác nhận.");
         return;
       }
-      const body = { service_id: Number(chosen.value), phone, ...code.body() };
-      const ticket = await api("POST", "remote-tickets", { body });
+      const body = { service_id: serviceId, phone, ...code.body(phone) };
+      let ticket;
+      try {
+        ticket = await api("POST", "remote-tickets", { body });
+      } catch (error) {
+        if (code.required && !("code" in body) && PROOF_REFUSED.has(error.code)) {
+          forgetProof(); // the day's proof is over: a code as usual
+          await code.send(phone, serviceId);
+          return;
+        }
+        throw error;
+      }
+      code.accepted(phone);
       setText(byId("number"), ticket.number);
       setText(byId("service"), ticket.service_name);
       setText(byId("code"), ticket.remote.code);
