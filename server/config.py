@@ -68,6 +68,9 @@ class Config:
     notify_worker: str = "inline"
     #: Seconds between the worker's rounds (due messages, "your turn is near" scan).
     notify_interval_seconds: int = 2
+    #: Minutes before a booked slot when a booking made with consent to messages is
+    #: reminded once (server.notify.bookings.scan_reminders); 0: no reminders.
+    booking_reminder_minutes: int = 30
     #: The VAPID private key (PEM). Default: vapid_private.pem in the instance folder,
     #: made once by `tthcc notify vapid` (or `tthcc run`); never regenerated silently.
     vapid_private_key_file: str = ""

@@ -9,8 +9,9 @@ sealed, its mask for logs. Like every service: no commit, no sending.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -124,6 +125,71 @@ def tell(
     for sub in subs:
         enqueue(session, sub, kind, key, text, BOOKING_URL, now)
     return len(subs)
+
+
+def scan_reminders(session: Session, now: datetime, minutes: int) -> int:
+    """Queue the reminder of each booking whose slot starts within `minutes` (booked with
+    consent; not cancelled, not checked in), once per subscription and slot: a booking
+    moved to another slot is reminded of the new one. Run by the worker each round; the
+    (subscription, key) unique index makes two workers scanning at once queue it once.
+    A booking made (or moved) inside the window is not reminded: its confirmation is as
+    recent. Returns the messages queued."""
+    if minutes <= 0:
+        return 0
+    window = timedelta(minutes=minutes)
+    rows = session.execute(
+        select(NotifySubscription, Appointment)
+        .join(Appointment, Appointment.id == NotifySubscription.appointment_id)
+        .where(
+            NotifySubscription.withdrawn_at.is_(None),
+            Appointment.status == "booked",
+            Appointment.slot_start > now,
+            Appointment.slot_start <= now + window,
+        )
+    ).all()
+    if not rows:
+        return 0
+    told = set(
+        session.execute(
+            select(NotifyMessage.subscription_id, NotifyMessage.dedupe_key).where(
+                NotifyMessage.subscription_id.in_([sub.id for sub, _ in rows]),
+                NotifyMessage.kind == "booking_reminder",
+            )
+        ).all()
+    )
+    queued = 0
+    for sub, row in rows:
+        key = f"reminder:{row.slot_start:%Y%m%d%H%M}"
+        if (sub.id, key) in told:
+            continue
+        changed = session.scalar(
+            select(NotifyMessage.created_at)
+            .where(
+                NotifyMessage.subscription_id == sub.id,
+                NotifyMessage.kind.in_(("booked", "booking_changed")),
+            )
+            .order_by(NotifyMessage.created_at.desc())
+            .limit(1)
+        )
+        if changed is not None and changed > row.slot_start - window:
+            continue  # told of this slot moments ago
+        centre = session.get(Centre, row.centre_id)
+        service = session.get(Service, row.service_id)
+        start = to_local(row.slot_start, centre.timezone)
+        left = max(1, math.ceil((row.slot_start - now).total_seconds() / 60))
+        text = texts.booking_reminder(
+            row.code or "",
+            service.name,
+            f"{start:%H:%M} ngày {start:%d/%m/%Y}",
+            f"{start:%H:%M} on {start:%d/%m/%Y}",
+            left,
+        )
+        enqueue(
+            session, sub, "booking_reminder", key, text, BOOKING_URL, now, expires_at=row.slot_start
+        )
+        logger.info("booking %s: reminder queued (%s)", row.id, sub.phone_masked)
+        queued += 1
+    return queued
 
 
 def notice_sent(session: Session, message_id: int, at: datetime) -> None:

@@ -55,6 +55,7 @@ def run_command(loop: bool) -> None:
         current_app.extensions["tthcc_db"],
         channels_from_config(config),
         current_app.config["SECRET_KEY"],
+        reminder_minutes=config.booking_reminder_minutes,
     )
     if loop:
         worker.run_forever(float(config.notify_interval_seconds))

@@ -25,7 +25,7 @@ from sqlalchemy import and_, or_, select, update
 from server.db import Database
 from server.domain.clock import utcnow
 from server.models import NotifyMessage, NotifySubscription
-from server.notify import store
+from server.notify import bookings, store
 from server.notify.channels import Channel, Outgoing, SendResult  # no heavy imports
 
 logger = logging.getLogger(__name__)
@@ -92,6 +92,7 @@ class NotifyWorker:
         batch: int = 10,
         send_timeout: float = 10.0,
         clock: Callable[[], datetime] = utcnow,
+        reminder_minutes: int = 30,
     ) -> None:
         self.database = database
         self.channels = channels
@@ -101,6 +102,8 @@ class NotifyWorker:
         # Long enough for every send of a batch to time out before another may take over.
         self.lease = timedelta(seconds=batch * (send_timeout + 2) + 30)
         self.clock = clock
+        #: Minutes before a booked slot to remind it (0: never; TTHCC_BOOKING_REMINDER_MINUTES).
+        self.reminder_minutes = reminder_minutes
         self._last_sweep = 0.0
         self._failing: str = ""
 
@@ -110,7 +113,11 @@ class NotifyWorker:
         counts: dict[str, int] = {}
         now = self.clock()
         with self.database.transaction() as session:
-            counts["queued"] = store.scan_moves(session, now) + store.scan_near(session, now)
+            counts["queued"] = (
+                store.scan_moves(session, now)
+                + store.scan_near(session, now)
+                + bookings.scan_reminders(session, now, self.reminder_minutes)
+            )
             if time.monotonic() - self._last_sweep > 600:
                 store.expire_contacts(session, now)
                 self._last_sweep = time.monotonic()
@@ -278,6 +285,7 @@ def start_inline_worker(app: Any) -> NotifyWorker | None:
         channels_from_config(config),
         app.config["SECRET_KEY"],
         name=f"{config.node_name or socket.gethostname()}:{os.getpid()}",
+        reminder_minutes=config.booking_reminder_minutes,
     )
     socketio = app.extensions["socketio"]
     socketio.start_background_task(

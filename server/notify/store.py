@@ -46,6 +46,8 @@ TTL = {
     # A booking's (server.notify.bookings): worth sending for a day.
     "booked": timedelta(hours=24),
     "booking_changed": timedelta(hours=24),
+    # Useless once the slot began: queued with the slot's start as its end (bookings.py).
+    "booking_reminder": timedelta(hours=1),
     "booking_cancelled": timedelta(hours=24),
     "cancelled_closure": timedelta(hours=24),
 }
@@ -240,9 +242,11 @@ def enqueue(
     text: texts.Text,
     url: str,
     now: datetime,
+    *,
+    expires_at: datetime | None = None,
 ) -> None:
     """Queue one message for `sub`, once per (subscription, key): a trigger seen twice adds
-    nothing."""
+    nothing. `expires_at`: its end of useful life, when sooner than its kind's."""
     values = {
         "subscription_id": sub.id,
         "centre_id": sub.centre_id,
@@ -256,7 +260,7 @@ def enqueue(
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": now,
-        "expires_at": now + TTL[kind],
+        "expires_at": min(now + TTL[kind], expires_at) if expires_at else now + TTL[kind],
         "last_error": "",
         "created_at": now,
     }
@@ -520,6 +524,7 @@ KIND_VI = {
     "closure": "Trung tâm nghỉ",
     "booked": "Đặt lịch",
     "booking_changed": "Đổi lịch hẹn",
+    "booking_reminder": "Nhắc lịch hẹn",
     "booking_cancelled": "Hủy lịch hẹn",
     "cancelled_closure": "Lịch hẹn hủy do nghỉ",
 }

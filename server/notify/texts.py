@@ -93,6 +93,17 @@ def booked(code: str, service: str, when_vi: str, when_en: str) -> Text:
     )
 
 
+def booking_reminder(code: str, service: str, when_vi: str, when_en: str, minutes: int) -> Text:
+    """Sent once, the centre's minutes before the slot (a booking with consent, not
+    cancelled, not checked in): the time and the code to type at the kiosk."""
+    return _nfc(
+        f"Nhắc lịch hẹn: mã {code} / Booking reminder",
+        f"{service}, lúc {when_vi} (còn khoảng {minutes} phút). Khi đến, nhập mã {code} tại "
+        f"kiosk (từ 10 phút trước giờ hẹn).\n{service}, at {when_en} (in about {minutes} "
+        f"minutes). On arrival, type code {code} at the kiosk (from 10 minutes before).",
+    )
+
+
 def booking_changed(code: str, service: str, when_vi: str, when_en: str) -> Text:
     """Sent when the citizen moves the booking to another slot (the code stays)."""
     return _nfc(

@@ -611,3 +611,78 @@ def test_holds_and_bookings_are_limited_per_address_and_code_misses_too(
     )
     misses = [client.get(f"/api/v1/appointments/{n:010d}").status_code for n in range(3)]
     assert misses == [404, 404, 429]
+
+
+def test_a_booking_with_consent_is_reminded_once_before_its_slot(
+    app, client, admin, demo, database, clock
+):
+    """TTHCC_BOOKING_REMINDER_MINUTES (30) before the slot, one reminder with the code and
+    the time, through the outbox: only with consent, not for a cancelled or checked-in
+    booking, nor one booked inside the window; two workers at once queue and send it once."""
+    _open_hours(admin, demo)
+    ht1 = _sid(database, "HT1")
+    sim = GatewaySimulator().start()
+    config = app.config["TTHCC"]
+    config.sms_gateway_url, config.sms_gateway_token = sim.url, sim.token
+    config.phone_verification = False  # the codes are test_phone_check.py's
+
+    def book(start: str, phone: str, notify: bool = True) -> dict:
+        r = client.post(
+            "/api/v1/appointments",
+            json={"service_id": ht1, "start": start, "phone": phone, "notify": notify},
+        )
+        assert r.status_code == 201, r.get_json()
+        return r.get_json()
+
+    def workers(count: int) -> None:
+        ready = threading.Barrier(count)
+
+        def run() -> None:
+            worker = NotifyWorker(
+                app.extensions["tthcc_db"],
+                channels_from_config(config),
+                app.config["SECRET_KEY"],
+                clock=lambda: clock.moment,
+                reminder_minutes=config.booking_reminder_minutes,
+            )
+            ready.wait()
+            worker.run_once()
+
+        threads = [threading.Thread(target=run) for _ in range(count)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+
+    def reminders() -> list[str]:
+        return [m["text"] for m in sim.accepted.values() if m["text"].startswith("Nhắc lịch")]
+
+    try:
+        mine = book("2026-11-25T10:00:00+07:00", PHONE)
+        arrived = book("2026-11-25T10:00:00+07:00", "0912000001")
+        dropped = book("2026-11-25T10:15:00+07:00", "0912000002")
+        book("2026-11-25T10:15:00+07:00", "0912000003", notify=False)
+        clock.set(NOW + timedelta(minutes=29))  # 09:29: not yet
+        workers(1)
+        assert reminders() == [] and len(sim.accepted) == 3  # the confirmations
+        clock.set(NOW + timedelta(minutes=50))  # 09:50
+        checked = client.post(
+            "/api/v1/check-in", json={"code": arrived["code"], "centre_id": demo.centre_id}
+        )
+        assert checked.status_code == 200, checked.get_json()
+        assert client.delete(f"/api/v1/appointments/{dropped['code']}").status_code == 200
+        book("2026-11-25T10:15:00+07:00", "0912000004")  # inside the window: confirmed only
+        workers(2)
+        workers(2)
+        (reminder,) = reminders()
+        assert reminder.startswith(f"Nhắc lịch hẹn: mã {mine['code']} / Booking reminder")
+        assert "lúc 10:00 ngày 25/11/2026 (còn khoảng 10 phút)" in reminder
+        assert f"nhập mã {mine['code']} tại kiosk" in reminder and "in about 10 minutes" in reminder
+        clock.set(NOW + timedelta(minutes=59))
+        workers(1)
+        assert len(reminders()) == 1
+        with database.transaction() as s:
+            kinds = Tally(s.execute(select(NotifyMessage.kind)).scalars())
+        assert kinds["booking_reminder"] == 1 and kinds["booked"] == 4
+    finally:
+        sim.close()
