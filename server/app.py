@@ -69,8 +69,9 @@ def create_app(config: Config | None = None) -> Flask:
         **queue_options,
     )
     from server.realtime import init_realtime
+    from server.realtime_presence import StationPresence
 
-    init_realtime(socketio, database, config.node_name)
+    init_realtime(socketio, database, config.node_name, StationPresence(config))
     if config.redis_url:
         from server.realtime_queue import start_queue_watch
 

@@ -22,6 +22,7 @@ from server.db import Database, OutboxMessage
 from server.domain.clock import utcnow
 from server.domain.errors import DomainError
 from server.realtime_follow import follow_rooms, follower_messages
+from server.realtime_presence import StationPresence
 from server.realtime_tokens import CredentialWatch, Held
 from server.services import events, printing
 from server.services.auth import station_for_token
@@ -176,18 +177,26 @@ class HallNamespace(Namespace):
 
 
 class StationNamespace(Namespace):
-    def __init__(self, namespace: str, database: Database, watch: CredentialWatch) -> None:
+    def __init__(
+        self,
+        namespace: str,
+        database: Database,
+        watch: CredentialWatch,
+        presence: StationPresence | None = None,
+    ) -> None:
         super().__init__(namespace)
         self.database = database
         #: An agent is dropped when its station's token is revoked or replaced.
         self.watch = watch
+        #: Which stations are online, on this process and (with Redis) on every process.
+        self.presence = presence or StationPresence()
         #: Socket.IO sid -> station id of every agent connected to this process.
-        self.stations: dict[str, int] = {}
+        self.stations: dict[str, int] = self.presence.local
         #: Socket.IO sid -> the clock offset its agent last reported and we logged.
         self._logged_offsets: dict[str, float] = {}
 
     def online_station_ids(self) -> set[int]:
-        return set(self.stations.values())
+        return self.presence.online_ids()
 
     def trigger_event(self, event: str, *args: Any) -> Any:
         # Dotted event names on the wire map to on_<name with underscores> handlers.
@@ -219,7 +228,7 @@ class StationNamespace(Namespace):
             session.rollback()
             logger.exception("station %s: connect failed", code)
             raise ConnectionRefusedError("server error, try again") from exc
-        self.stations[request.sid] = station.id
+        self.presence.add(request.sid, station.id)
         self.watch.hold(self.namespace, request.sid, Held(station.id, station.token_hash))
         logger.info("station %s connected (%d pending print job(s))", code, len(jobs))
         self.emit(events.STATION_CONFIG, config, room=request.sid)
@@ -231,9 +240,9 @@ class StationNamespace(Namespace):
     def on_disconnect(self, reason: Any = None) -> None:
         self.watch.release(self.namespace, request.sid)
         self._logged_offsets.pop(request.sid, None)
-        station_id = self.stations.pop(request.sid, None)
-        if station_id is None or station_id in self.stations.values():
-            return  # a restarted agent may already be back on another connection
+        station_id = self.presence.remove(request.sid)
+        if station_id is None or self.presence.is_online(station_id):
+            return  # a restarted agent may already be back, on this process or another
         session = self.database.session
         try:
             station_disconnected(session, station_id, utcnow())
@@ -248,6 +257,7 @@ class StationNamespace(Namespace):
         server_time = utcnow().timestamp()
         if request.sid not in self.stations:
             return {"ok": False, "message": "not connected as a station"}
+        self.presence.touch(request.sid)
         offset = data.get("clock_offset") if isinstance(data, dict) else None
         if isinstance(offset, int | float) and not isinstance(offset, bool):
             self._log_offset(float(offset))
@@ -474,10 +484,15 @@ def _refusal(
     }
 
 
-def init_realtime(socketio: SocketIO, database: Database, node: str = "") -> None:
+def init_realtime(
+    socketio: SocketIO,
+    database: Database,
+    node: str = "",
+    presence: StationPresence | None = None,
+) -> None:
     watch = CredentialWatch(socketio, database)
     socketio.on_namespace(HallNamespace(events.HALL_NAMESPACE, database, watch, node))
-    socketio.on_namespace(StationNamespace(events.STATION_NAMESPACE, database, watch))
+    socketio.on_namespace(StationNamespace(events.STATION_NAMESPACE, database, watch, presence))
 
     def send(messages: list[OutboxMessage]) -> None:
         for message in messages:
@@ -507,6 +522,7 @@ def init_realtime(socketio: SocketIO, database: Database, node: str = "") -> Non
 
 
 def online_station_ids(socketio: SocketIO) -> set[int]:
-    """Stations whose agent is connected to this server process."""
+    """Stations whose agent is connected: to any process of a hub (through Redis), or to
+    this one."""
     namespace = socketio.server.namespace_handlers.get(events.STATION_NAMESPACE)
     return namespace.online_station_ids() if isinstance(namespace, StationNamespace) else set()

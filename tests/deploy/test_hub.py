@@ -400,6 +400,19 @@ def test_a_station_agent_prints_through_nginx_over_websocket_only(hub, tmp_path,
     station = agent('["websocket"]')
     try:
         assert station.wait_connected(15), station.last_connect_error
+        # Its connection lives on one process; the supervisors' list on either says online.
+        login = https(hub).post(
+            f"{hub.url}/api/v1/auth/token",
+            json={"username": "giamsat", "password": "tthcc-giamsat"},
+            timeout=20,
+        )
+        supervisor = {"Authorization": f"Bearer {login.json()['token']}"}
+
+        def online_on(app) -> bool:
+            rows = requests.get(f"{app.url}/api/v1/stations", headers=supervisor, timeout=10)
+            return {s["code"]: s["online"] for s in rows.json()}["KIOSK-1"]
+
+        assert [online_on(app) for app in hub.apps] == [True] * len(hub.apps)
         r = https(hub).post(
             f"{hub.url}/api/v1/tickets",
             json={"service_id": 1, "station_id": 1},
@@ -412,3 +425,4 @@ def test_a_station_agent_prints_through_nginx_over_websocket_only(hub, tmp_path,
         assert r.json()["number"].encode("cp1258") in printed
     finally:
         station.close()
+    assert wait_until(lambda: not any(online_on(app) for app in hub.apps), 10)
