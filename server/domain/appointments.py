@@ -209,3 +209,58 @@ def check_code(code: str) -> str:
             f"the appointment code is {CODE_DIGITS} digits",
         )
     return cleaned
+
+
+# --- counters shared by bookable services ----------------------------------------------------
+
+#: Past this many services booked at one moment, the pool's total alone bounds the room
+#: (2^n subsets otherwise; a centre has a handful of bookable services).
+_SUBSETS_UP_TO = 10
+
+
+@dataclass(frozen=True)
+class Booked:
+    """A seat held in the pool: its service and its time."""
+
+    service_id: int
+    start: datetime
+    end: datetime
+
+
+def shared_room(
+    service_id: int,
+    start: datetime,
+    end: datetime,
+    booked: Collection[Booked],
+    serving: dict[int, frozenset[int]],
+) -> int:
+    """How many more citizens of `service_id` the counters can take over [start, end) when
+    their minutes are shared by bookable services (`serving`: service → the counters that
+    serve it, for the services that share counters with this one, itself included).
+
+    A counter serves one citizen at a time, whatever the service: at every moment of the
+    slot, for every set S of services, the bookings of S covering that moment must fit the
+    counters serving some service of S (Hall's condition for seating citizens at counters).
+    The room is the least slack over the moments a booking starts within the slot and the
+    sets S that include this service. Without sharing this is the service's own counters
+    minus its bookings, as before."""
+    moments = {start} | {b.start for b in booked if start < b.start < end}
+    room = len(serving.get(service_id, ()))
+    for moment in moments:
+        load: dict[int, int] = {}
+        for b in booked:
+            if b.start <= moment < b.end:
+                load[b.service_id] = load.get(b.service_id, 0) + 1
+        others = sorted(s for s in load if s != service_id)
+        if len(others) > _SUBSETS_UP_TO:
+            groups: list[tuple[int, ...]] = [(), tuple(others)]
+        else:
+            groups = [
+                tuple(s for i, s in enumerate(others) if mask >> i & 1)
+                for mask in range(1 << len(others))
+            ]
+        for group in groups:
+            members = (service_id, *group)
+            counters = frozenset().union(*(serving.get(s, frozenset()) for s in members))
+            room = min(room, len(counters) - sum(load.get(s, 0) for s in members))
+    return max(0, room)

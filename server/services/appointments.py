@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from server.domain.appointments import (
     DEFAULT_HORIZON_DAYS,
     DEFAULT_SLOT_MINUTES,
     HOLD_MINUTES,
+    Booked,
     BookingClosed,
     BookingQuotaReached,
     BookingStatus,
@@ -42,6 +43,7 @@ from server.domain.appointments import (
     check_code,
     find_slot,
     new_code,
+    shared_room,
     slots_of_day,
 )
 from server.domain.clock import to_local
@@ -62,6 +64,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_PER_PHONE = 2
 _SEATED = [s.value for s in (BookingStatus.BOOKED, BookingStatus.CHECKED_IN)]
 _CODE_TRIES = 20
+#: pg_advisory_xact_lock(kind, centre) of a centre's shared counters (two-int key space).
+_POOL_LOCK = 1_414_100_014
 
 
 # --- slots ----------------------------------------------------------------------------------
@@ -78,6 +82,66 @@ def counters_serving(session: Session, service_id: int) -> int:
     return session.execute(
         select(func.count()).where(CounterService.service_id == service_id)
     ).scalar_one()
+
+
+def sharing_pool(session: Session, service: Service) -> dict[int, frozenset[int]] | None:
+    """The bookable services that share counters with `service`, directly or through one
+    another, each with the counters serving it (itself included); None when no other
+    bookable service shares a counter with it (its own seats are then the whole rule)."""
+    rows = session.execute(
+        select(CounterService.service_id, CounterService.counter_id)
+        .join(Service, Service.id == CounterService.service_id)
+        .where(Service.centre_id == service.centre_id, Service.appointments.is_(True))
+    ).all()
+    serving: dict[int, set[int]] = {}
+    for service_id, counter_id in rows:
+        serving.setdefault(service_id, set()).add(counter_id)
+    pool, frontier = {service.id}, [service.id]
+    while frontier:
+        counters = serving.get(frontier.pop(), set())
+        for other, theirs in serving.items():
+            if other not in pool and counters & theirs:
+                pool.add(other)
+                frontier.append(other)
+    if len(pool) == 1:
+        return None
+    return {s: frozenset(serving.get(s, ())) for s in pool}
+
+
+def pool_bookings(
+    session: Session,
+    pool: dict[int, frozenset[int]],
+    days: Iterable[date],
+    now: datetime,
+    *,
+    exclude_id: int | None = None,
+) -> list[Booked]:
+    """The seats held on `days` by the pool's services: bookings, check-ins, live holds."""
+    query = select(Appointment.service_id, Appointment.slot_start, Appointment.slot_minutes).where(
+        Appointment.service_id.in_(list(pool)),
+        Appointment.day.in_(list(days)),
+        Appointment.seat.is_not(None),
+        or_(
+            Appointment.status.in_(_SEATED),
+            and_(Appointment.status == BookingStatus.HELD.value, Appointment.hold_until > now),
+        ),
+    )
+    if exclude_id is not None:
+        query = query.where(Appointment.id != exclude_id)
+    return [
+        Booked(service_id, start, start + timedelta(minutes=minutes))
+        for service_id, start, minutes in session.execute(query).all()
+    ]
+
+
+def _lock_pool(session: Session, centre_id: int) -> None:
+    """Serialise the bookings of a centre's services that share counters, so two at once
+    never both fit the last counter (PostgreSQL; SQLite's writes are serial already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:kind, :centre)"),
+            {"kind": _POOL_LOCK, "centre": centre_id},
+        )
 
 
 def closed_days(session: Session, centre_id: int) -> set[date]:
@@ -146,6 +210,20 @@ def slots_view(session: Session, service_id: int, now: datetime, horizon_days: i
     found = service_slots(session, service_id, now, horizon_days=horizon_days)
     starts = [slot.start for _day, slots in found.days for slot in slots]
     taken = taken_seats(session, service_id, starts, now)
+    pool = sharing_pool(session, found.service)
+    shared = (
+        pool_bookings(session, pool, [day for day, slots in found.days if slots], now)
+        if pool
+        else []
+    )
+
+    def free(slot: Slot) -> int:
+        own = max(0, slot.capacity - taken.get(slot.start, 0))
+        if pool is None:
+            return own
+        start, end = (slot.start.astimezone(now.tzinfo), slot.end.astimezone(now.tzinfo))
+        return min(own, shared_room(found.service.id, start, end, shared, pool))
+
     days = []
     for day, slots in found.days:
         if not slots:
@@ -158,7 +236,7 @@ def slots_view(session: Session, service_id: int, now: datetime, horizon_days: i
                         "start": slot.start.isoformat(),
                         "end": slot.end.isoformat(),
                         "capacity": slot.capacity,
-                        "free": max(0, slot.capacity - taken.get(slot.start, 0)),
+                        "free": free(slot),
                     }
                     for slot in slots
                 ],
@@ -222,12 +300,28 @@ def _parse_start(start: Any, timezone: str) -> datetime:
 
 
 def _take_seat(
-    session: Session, service_id: int, slot: Slot, now: datetime, write: Callable[[int], int]
+    session: Session,
+    service: Service,
+    slot: Slot,
+    now: datetime,
+    write: Callable[[int], int],
+    *,
+    moving: int | None = None,
 ) -> int:
     """A free seat of `slot`, written by `write(seat)` (returns the rows written) in a
     savepoint; the unique key refuses a seat another request took meanwhile, and the next
-    free one is tried. SlotUnavailable when none is left."""
+    free one is tried. SlotUnavailable when none is left, or when the counters the service
+    shares with other bookable services are all taken at some moment of the slot (under
+    the centre's pool lock; `moving`: the booking being moved, not counted)."""
+    service_id = service.id
     start = slot.start.astimezone(now.tzinfo)
+    pool = sharing_pool(session, service)
+    if pool is not None:
+        _lock_pool(session, service.centre_id)
+        end = slot.end.astimezone(now.tzinfo)
+        held = pool_bookings(session, pool, [slot.start.date()], now, exclude_id=moving)
+        if shared_room(service_id, start, end, held, pool) < 1:
+            raise _slot_full(slot)
     # Holds nobody confirmed in time give their seats back.
     session.execute(
         update(Appointment)
@@ -260,7 +354,11 @@ def _take_seat(
                     return seat
         except IntegrityError:
             continue
-    raise SlotUnavailable(
+    raise _slot_full(slot)
+
+
+def _slot_full(slot: Slot) -> SlotUnavailable:
+    return SlotUnavailable(
         f"Khung giờ {slot.start:%H:%M} ngày {slot.start:%d/%m/%Y} đã kín chỗ: quý khách vui "
         "lòng chọn khung giờ khác.",
         f"the slot at {slot.start:%H:%M} on {slot.start:%d/%m/%Y} is fully booked: "
@@ -290,7 +388,7 @@ def hold(session: Session, *, service_id: int, start: Any, now: datetime) -> App
     }
     _take_seat(
         session,
-        service.id,
+        service,
         slot,
         now,
         lambda seat: _insert(session, values | {"seat": seat}),
@@ -371,7 +469,7 @@ def book(
             )
             return 1
 
-        _take_seat(session, service.id, slot, now, write)
+        _take_seat(session, service, slot, now, write)
     booked = session.execute(
         select(Appointment)
         .where(Appointment.code == code)
@@ -439,10 +537,11 @@ def change(session: Session, *, code: str, start: Any, now: datetime) -> Appoint
     }
     _take_seat(
         session,
-        service.id,
+        service,
         slot,
         now,
-        lambda seat: (
+        moving=row.id,
+        write=lambda seat: (
             session.connection()
             .execute(
                 update(Appointment)

@@ -109,3 +109,29 @@ def test_codes_are_ten_random_digits_and_typed_codes_are_cleaned():
     for bad in ("123456", "abcdefghij", "", "01234567890"):
         with pytest.raises(InvalidRequest):
             check_code(bad)
+
+
+def test_counters_shared_by_bookable_services_are_counted_once():
+    from server.domain.appointments import Booked, shared_room
+
+    a, b = 1, 2
+    nine, quarter, half = at(2026, 11, 26, 9), at(2026, 11, 26, 9, 15), at(2026, 11, 26, 9, 30)
+    both = {a: frozenset({10, 11}), b: frozenset({10, 11})}  # two counters serve both
+    assert shared_room(a, nine, quarter, [], both) == 2
+    assert shared_room(a, nine, quarter, [Booked(b, nine, quarter)], both) == 1
+    assert shared_room(a, nine, quarter, [Booked(b, nine, quarter)] * 2, both) == 0
+    # B's 30-minute booking from 09:00 covers A's 09:15 slot; one ending at 09:15 does not.
+    assert shared_room(a, quarter, half, [Booked(b, nine, half)] * 2, both) == 0
+    assert shared_room(a, quarter, half, [Booked(b, nine, quarter)] * 2, both) == 2
+    # A booking starting inside the slot counts from its start.
+    assert shared_room(a, nine, half, [Booked(b, quarter, half)] * 2, both) == 0
+    # X serves A and B, Y only B: B's citizen can sit at Y, so A still has X ...
+    mixed = {a: frozenset({10}), b: frozenset({10, 11})}
+    assert shared_room(a, nine, quarter, [Booked(b, nine, quarter)], mixed) == 1
+    # ... but not once B fills both counters, nor when A's one counter is taken by A.
+    assert shared_room(a, nine, quarter, [Booked(b, nine, quarter)] * 2, mixed) == 0
+    assert shared_room(b, nine, quarter, [Booked(a, nine, quarter)], mixed) == 1
+    assert (
+        shared_room(b, nine, quarter, [Booked(a, nine, quarter), Booked(b, nine, quarter)], mixed)
+        == 0
+    )

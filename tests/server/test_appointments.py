@@ -686,3 +686,58 @@ def test_a_booking_with_consent_is_reminded_once_before_its_slot(
         assert kinds["booking_reminder"] == 1 and kinds["booked"] == 4
     finally:
         sim.close()
+
+
+def test_a_counter_shared_by_two_bookable_services_is_not_booked_twice(
+    client, admin, demo, database, clock
+):
+    """The demo's counter 1 serves HT1 and HT2, counter 2 HT1, counter 6 HT2: with both
+    services bookable a slot takes three citizens in all (three counters), not HT1's two
+    plus HT2's two; the lists say so, and six bookings of both services at once for one
+    slot book three (SQLite and PostgreSQL)."""
+    _open_hours(admin, demo)
+    ht1, ht2 = _sid(database, "HT1"), _sid(database, "HT2")
+    r = admin("PATCH", f"/admin/services/{ht2}", json={"appointments": True})
+    assert r.status_code == 200, r.get_json()
+    ten, quarter = "2026-11-26T10:00:00+07:00", "2026-11-26T10:15:00+07:00"
+
+    def free(service_id: int, start: str) -> int:
+        day = _slots(client, service_id)["days"][1]
+        return next(s["free"] for s in day["slots"] if s["start"] == start)
+
+    assert (free(ht1, ten), free(ht2, ten)) == (2, 2)
+    for phone in ("0912000001", "0912000002"):
+        assert _book(client, ht2, ten, phone).status_code == 201
+    assert (free(ht1, ten), free(ht2, ten)) == (1, 0)
+    assert _book(client, ht1, ten, "0912000003").status_code == 201
+    full = _book(client, ht1, ten, "0912000004")  # before: HT1's second seat, a 4th citizen
+    assert (full.status_code, full.get_json()["error"]) == (409, "slot_full")
+    assert (free(ht1, ten), free(ht2, ten)) == (0, 0)
+
+    statuses: list[tuple[int, int]] = []
+    lock, start = threading.Lock(), threading.Barrier(6)
+    app = client.application
+
+    def book(i: int) -> None:
+        c = app.test_client()
+        service = (ht1, ht2)[i % 2]
+        start.wait()
+        r = _book(c, service, quarter, f"09130000{i:02d}")
+        with lock:
+            statuses.append((service, r.status_code))
+
+    threads = [threading.Thread(target=book, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sum(code == 201 for _, code in statuses) == 3, statuses
+    assert {code for _, code in statuses} == {201, 409}
+    with database.transaction() as s:
+        booked = s.execute(
+            select(func.count()).where(
+                Appointment.slot_start == datetime(2026, 11, 26, 3, 15, tzinfo=UTC),
+                Appointment.status == "booked",
+            )
+        ).scalar_one()
+    assert booked == 3
