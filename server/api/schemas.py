@@ -128,10 +128,10 @@ class TicketCreate(BaseSchema):
     request_id = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{8,64}$"),
+        validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{16,64}$"),
         metadata={
-            "description": "Idempotency key chosen by the kiosk (8–64 of A-Z a-z 0-9 _ . : -): "
-            "repeating a request with the same key returns the same ticket"
+            "description": "Former name of the Idempotency-Key header (16–64 of A-Z a-z 0-9 "
+            "_ . : -), still accepted from kiosk pages loaded before it; prefer the header"
         },
     )
     id_scan = fields.String(

@@ -69,8 +69,12 @@ class Ticket(Base):
     cycle: Mapped[int] = mapped_column(Integer, default=0)
     display_number: Mapped[str] = mapped_column(String(12))
     public_code: Mapped[str] = mapped_column(String(32), unique=True)
-    #: The kiosk's idempotency key: a retried request returns the same ticket.
+    #: sha256 of (caller, day, the kiosk's Idempotency-Key): a retried request returns the
+    #: same ticket (server.services.issue_keys). None: issued without a key.
     request_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    #: Digest of what the keyed request asked for: the same key with another request is
+    #: refused.
+    request_fingerprint: Mapped[str | None] = mapped_column(String(32), nullable=True)
     is_priority: Mapped[bool] = mapped_column(Boolean, default=False)
     priority_category_id: Mapped[int | None] = mapped_column(
         ForeignKey("priority_categories.id"), nullable=True

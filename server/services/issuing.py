@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.db import OutboxMessage, outbox
 from server.domain.actors import SYSTEM, Actor
-from server.domain.clock import local_day, utcnow
+from server.domain.clock import local_day
 from server.domain.errors import InvalidRequest, NotFound
 from server.domain.hours import DailyCapReached
 from server.domain.lifecycle import TicketAction, TicketStatus
@@ -30,10 +30,10 @@ from server.models import (
 )
 from server.models.base import detached
 from server.services import events, hours, wait_estimates
+from server.services.issue_keys import IssueKey
 from server.services.numbering import next_number
 from server.services.queue import (
     emit_queue,
-    waiting_ahead_of,
     waiting_counts,
     waiting_in_service,
 )
@@ -119,15 +119,16 @@ def issue_ticket(
     station_id: int | None = None,
     actor: Actor = SYSTEM,
     qr_base_url: str = "",
-    request_id: str | None = None,
+    key: IssueKey | None = None,
     remote: bool = False,
     appointment: str | None = None,
     citizen_name: str | None = None,
 ) -> IssuedTicket:
     """Hand out the next number of the service's range for the centre's local day.
 
-    With `request_id` (the kiosk's idempotency key) a repeated request returns the ticket
-    the first one created, so a lost response and a tap on "retry" never give two tickets.
+    `key` (the kiosk's Idempotency-Key, server.services.issue_keys) is stored with the
+    ticket under its unique constraint: the caller looks for the key's ticket first, and a
+    request racing another with the same key fails on the constraint at the commit.
     `remote`: taken from a phone (server.services.remote): only for a service that allows
     it; a centre switched to remote-only numbering refuses every other ticket.
     `appointment`: a booking checked in (server.services.appointments): "on_time" joins
@@ -137,12 +138,6 @@ def issue_ticket(
     `citizen_name`: printed on the ticket (the citizen chose so after scanning their ID
     card, server.services.id_cards).
     """
-    if request_id is not None:
-        existing = session.execute(
-            select(Ticket).where(Ticket.request_id == request_id)
-        ).scalar_one_or_none()
-        if existing is not None:
-            return _already_issued(session, existing)
     # Service, centre, field, priority category and station in one round trip, as detached
     # objects: issuing is the hottest path and none of them changes here.
     context = (
@@ -261,7 +256,8 @@ def issue_ticket(
         "station_id": station.id if station else None,
         "call_count": 0,
         "transfer_count": 0,
-        "request_id": request_id,
+        "request_id": key.digest(day) if key else None,
+        "request_fingerprint": key.fingerprint if key else None,
         "origin": "appointment" if appointment else "remote" if remote else None,
     }
     # Issuing is the hottest write: a Core insert instead of the ORM's unit of work. The
@@ -353,21 +349,3 @@ def check_issuable(session: Session, service: Service, centre: Centre, now: date
         ).scalar_one_or_none()
         if (issued or 0) >= rules.daily_cap:
             raise hours.full(session, rules, now, centre.timezone, service.name).error()
-
-
-def _already_issued(session: Session, ticket: Ticket) -> IssuedTicket:
-    from server.models import PrintJob
-
-    job_id = (
-        session.execute(
-            select(PrintJob.job_id).where(PrintJob.ticket_id == ticket.id).order_by(PrintJob.id)
-        )
-        .scalars()
-        .first()
-    )
-    centre = session.get(Centre, ticket.centre_id)
-    ahead = waiting_ahead_of(session, ticket)
-    estimate = None
-    if ticket.status == TicketStatus.WAITING.value:
-        estimate = wait_estimates.for_ticket(session, ticket, ahead, centre.timezone, utcnow())
-    return IssuedTicket(ticket, ahead, job_id, centre.timezone, estimate)

@@ -316,9 +316,17 @@ def test_a_retried_ticket_request_returns_the_same_ticket(client, demo):
     first = issue(
         client, 1, kiosk(demo), station_id=demo.kiosk_station_id, request_id="kiosk1-0001-abcd"
     )
-    again = issue(
-        client, 1, kiosk(demo), station_id=demo.kiosk_station_id, request_id="kiosk1-0001-abcd"
+    again = client.post(
+        "/api/v1/tickets",
+        json={
+            "service_id": 1,
+            "station_id": demo.kiosk_station_id,
+            "request_id": "kiosk1-0001-abcd",
+        },
+        headers=kiosk(demo),
     )
+    assert again.status_code == 200, again.get_json()  # a replay, not a new ticket
+    again = again.get_json()
     assert again["id"] == first["id"] and again["number"] == first["number"]
     assert again["print_job_id"] == first["print_job_id"]
     assert issue(client, 1, request_id="kiosk1-0002-abcd")["number"] == "1002"

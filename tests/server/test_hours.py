@@ -117,7 +117,9 @@ def test_the_daily_cap_refuses_the_next_ticket_until_tomorrow(admin, client, dem
     dd = _service_id(database, "DD")
     admin("PATCH", f"/admin/services/{dd}", json={"daily_cap": 2})
     assert _catalog_services(client, demo)[dd]["availability"]["remaining"] == 2
-    first = client.post("/api/v1/tickets", json={"service_id": dd, "request_id": "k-retry-1"})
+    first = client.post(
+        "/api/v1/tickets", json={"service_id": dd, "request_id": "k-retry-0000000001"}
+    )
     assert [first.status_code, _issue(client, dd).status_code] == [201, 201]
     r = _issue(client, dd)
     assert r.status_code == 409
@@ -128,8 +130,10 @@ def test_the_daily_cap_refuses_the_next_ticket_until_tomorrow(admin, client, dem
     availability = _catalog_services(client, demo)[dd]["availability"]
     assert (availability["state"], availability["remaining"]) == ("full", 0)
     # A repeated request (the kiosk's retry after a lost answer) still gets its ticket.
-    again = client.post("/api/v1/tickets", json={"service_id": dd, "request_id": "k-retry-1"})
-    assert again.status_code == 201 and again.get_json()["id"] == first.get_json()["id"]
+    again = client.post(
+        "/api/v1/tickets", json={"service_id": dd, "request_id": "k-retry-0000000001"}
+    )
+    assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"]
     clock.set(datetime(2026, 11, 26, 2, 0, tzinfo=UTC))  # tomorrow: a new day, a new cap
     assert _issue(client, dd).status_code == 201
 

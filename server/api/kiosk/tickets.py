@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
@@ -35,7 +35,7 @@ from server.domain.errors import NotFound
 from server.domain.lifecycle import Outcome, TicketStatus, allowed_actions
 from server.models import Centre, PrintJob, Ticket
 from server.runtime import db, now
-from server.services import id_cards, issuing, printing, queue, wait_estimates
+from server.services import id_cards, issue_keys, issuing, printing, queue, wait_estimates
 from server.services import lifecycle as ops
 from server.services.views import ticket_view
 
@@ -98,48 +98,109 @@ def _actor() -> Actor:
     return Actor(name, staff_id)
 
 
+def _caller_scope(station_id: int | None) -> str:
+    """Whose idempotency keys these are (server.services.issue_keys)."""
+    if station_id is not None:
+        return f"station:{station_id}"
+    station = current_station()
+    if station is not None:
+        return f"station:{station.id}"
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return "anonymous"
+
+
+def _replayed(ticket: Ticket) -> tuple[dict, int, dict]:
+    """The answer to a retry: the ticket the key issued, as it stands now (its print job's
+    status, people ahead), 200 instead of 201, and `Idempotent-Replayed: true`."""
+    from server.models import CitizenScan
+
+    session = db().session
+    linked = session.execute(
+        select(CitizenScan.print_name).where(CitizenScan.ticket_id == ticket.id).limit(1)
+    ).first()
+    out = ticket_out(
+        ticket,
+        counters=printing.serving_counters(session, ticket.service_id),
+        citizen_linked=linked is not None,
+        citizen_name_printed=bool(linked and linked.print_name and ticket.station_id),
+    )
+    return out, 200, {"Idempotent-Replayed": "true"}
+
+
 @blp.route("/tickets")
 class TicketsView(MethodView):
     @blp.arguments(TicketCreate)
     @blp.response(201, TicketOut)
+    @blp.alt_response(200, description="A retry: the ticket this Idempotency-Key issued")
     @blp.alt_response(404, description="Unknown service")
-    @blp.alt_response(422, description="Invalid input, inactive service or priority category")
-    def post(self, body: dict) -> dict:
+    @blp.alt_response(
+        422,
+        description="Invalid input, inactive service or priority category; "
+        "invalid_idempotency_key; idempotency_key_reused (the key issued another request)",
+    )
+    @blp.doc(
+        parameters=[
+            {
+                "in": "header",
+                "name": issue_keys.HEADER,
+                "required": False,
+                "schema": {"type": "string", "pattern": issue_keys.PATTERN.pattern},
+                "description": "Chosen by the kiosk per citizen's press and sent again on "
+                "every retry of that press: the first request issues the ticket, a retry "
+                "(even racing the first) answers the same ticket with 200 and "
+                "`Idempotent-Replayed: true`; the key is the caller's (station, user or "
+                "anonymous) for the centre's day (docs/numbering.md)",
+            }
+        ]
+    )
+    def post(self, body: dict) -> Any:
         """Issue a ticket (the kiosk). The number comes from the service's range for today."""
         station_id = kiosk_printer(body["station_id"])
         session = db().session
         config = current_app.config["TTHCC"]
+        at = now()
+        key = issue_keys.from_request(
+            request.headers.get(issue_keys.HEADER), body, scope=_caller_scope(station_id)
+        )
+        if key is not None:
+            done = issue_keys.issued_with(session, key, body["service_id"], at)
+            if done is not None:
+                return _replayed(done)
         scan = id_cards.take_pending(
-            session, token=body["id_scan"] or "", station_id=station_id, now=now()
+            session, token=body["id_scan"] or "", station_id=station_id, now=at
         )
         print_name = scan is not None and body["print_name"]
-        arguments = {
-            "citizen_name": scan.full_name if print_name else None,
-            "service_id": body["service_id"],
-            "priority_category_id": body["priority_category"],
-            "station_id": station_id,
-            "actor": Actor(f"station:{station_id}" if station_id else "kiosk"),
-            "qr_base_url": config.phone_url,
-            "request_id": body["request_id"],
-        }
         try:
-            issued = issuing.issue_ticket(session, now=now(), **arguments)
+            issued = issuing.issue_ticket(
+                session,
+                now=at,
+                citizen_name=scan.full_name if print_name else None,
+                service_id=body["service_id"],
+                priority_category_id=body["priority_category"],
+                station_id=station_id,
+                actor=Actor(f"station:{station_id}" if station_id else "kiosk"),
+                qr_base_url=config.phone_url,
+                key=key,
+            )
             if scan is not None:
                 id_cards.link(
                     session,
                     scan,
                     ticket_id=issued.ticket.id,
                     print_name=print_name,
-                    now=now(),
+                    now=at,
                     timezone=issued.timezone,
                 )
             session.commit()
         except IntegrityError:
-            # The same request_id raced in from a second connection: return its ticket.
+            # The same key raced in on another connection and committed first (PostgreSQL:
+            # this insert waited on the unique index until then): answer its ticket.
             session.rollback()
-            if body["request_id"] is None:
+            done = issue_keys.issued_with(session, key, body["service_id"], at) if key else None
+            if done is None:
                 raise
-            issued = issuing.issue_ticket(session, now=now(), **arguments)
+            return _replayed(done)
         out = ticket_view(issued.ticket, timezone=issued.timezone)
         out.update(
             waiting_ahead=issued.waiting_ahead,

@@ -1,0 +1,120 @@
+"""Idempotency keys of ticket issuing (docs/numbering.md, "Retries").
+
+A kiosk sends `Idempotency-Key` with POST /api/v1/tickets; a retry after a lost answer (the
+process died after the commit, a stalled link, a 502 from the proxy) sends the same key and
+gets the ticket the first request issued, never a second one.
+
+A key belongs to its caller and its day: the ticket row stores
+sha256(caller, centre's local day, key) in its unique `request_id` column, so the unique
+constraint that already guards the row decides a race of two requests with the same key
+(the second waits for the first's commit, then finds its ticket), a key sent by another
+station or user is another key (it can never answer someone else's ticket), and a key
+reused the next day issues a new ticket. Alongside, `request_fingerprint` is a digest of
+what was asked (service, priority, station, ID scan): the same key with another request is
+refused (422), not answered with a ticket the caller did not ask for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.domain.clock import local_day
+from server.domain.errors import InvalidRequest
+from server.models import Centre, Service, Ticket
+
+HEADER = "Idempotency-Key"
+#: 16–64 characters: a caller without a credential shares the "anonymous" scope, where the
+#: key itself is the only thing that tells two callers apart, so it must be hard to guess.
+PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{16,64}$")
+#: The fields of POST /tickets that decide which ticket is issued.
+ASKED = ("service_id", "priority_category", "station_id", "id_scan", "print_name")
+
+
+class InvalidKey(InvalidRequest):
+    code = "invalid_idempotency_key"
+
+
+class KeyReused(InvalidRequest):
+    """The key already issued a ticket today for a different request."""
+
+    code = "idempotency_key_reused"
+
+
+@dataclass(frozen=True)
+class IssueKey:
+    #: Who asked: "station:<id>", "user:<id>" or "anonymous".
+    scope: str
+    key: str
+    #: Digest of the asked fields (ASKED), 32 hex digits.
+    fingerprint: str
+
+    def digest(self, day: date) -> str:
+        """The value stored in tickets.request_id: 64 hex digits, unique per caller, day and
+        key."""
+        return hashlib.sha256(f"{self.scope}\n{day.isoformat()}\n{self.key}".encode()).hexdigest()
+
+
+def check_key(value: str) -> str:
+    if not PATTERN.match(value):
+        raise InvalidKey(
+            f"Khóa {HEADER} không hợp lệ: 16–64 ký tự A-Z a-z 0-9 _ . : -.",
+            f"invalid {HEADER}: 16 to 64 characters of A-Z a-z 0-9 _ . : -",
+            details={"header": HEADER},
+        )
+    return value
+
+
+def from_request(header: str | None, body: Mapping[str, Any], *, scope: str) -> IssueKey | None:
+    """The request's key: the `Idempotency-Key` header, or the body's `request_id` (the
+    name kiosk pages used before the header; both must agree when both are sent)."""
+    legacy = body.get("request_id")
+    if header is not None:
+        header = check_key(header.strip())
+        if legacy is not None and legacy != header:
+            raise InvalidKey(
+                f"{HEADER} và request_id khác nhau: chỉ gửi một khóa.",
+                f"{HEADER} and request_id differ: send one key",
+                details={"header": HEADER},
+            )
+    key = header if header is not None else legacy
+    if key is None:
+        return None
+    asked = json.dumps({name: body.get(name) for name in ASKED}, sort_keys=True)
+    return IssueKey(scope, check_key(key), hashlib.sha256(asked.encode()).hexdigest()[:32])
+
+
+def issued_with(session: Session, key: IssueKey, service_id: int, now: datetime) -> Ticket | None:
+    """Today's ticket of this caller issued with this key, if any (the day is the local day
+    of the asked service's centre). KeyReused when that ticket was asked differently."""
+    timezone = session.execute(
+        select(Centre.timezone)
+        .join(Service, Service.centre_id == Centre.id)
+        .where(Service.id == service_id)
+    ).scalar_one_or_none()
+    if timezone is None:
+        return None  # an unknown service: issuing answers 404
+    return ticket_for(session, key, local_day(now, timezone))
+
+
+def ticket_for(session: Session, key: IssueKey, day: date) -> Ticket | None:
+    ticket = session.execute(
+        select(Ticket).where(Ticket.request_id == key.digest(day))
+    ).scalar_one_or_none()
+    if ticket is not None and ticket.request_fingerprint != key.fingerprint:
+        raise KeyReused(
+            f"Khóa {HEADER} này đã lấy một phiếu khác hôm nay: mỗi lần bấm lấy số dùng một "
+            "khóa mới.",
+            f"this {HEADER} already issued a different ticket today: use a new key for "
+            "each new ticket",
+            details={"header": HEADER},
+        )
+    return ticket
