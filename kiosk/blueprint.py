@@ -28,11 +28,15 @@ bp = Blueprint(
 #: Shape of a ticket's public code (``secrets.token_urlsafe``; the column holds 32).
 PUBLIC_CODE = re.compile(r"[A-Za-z0-9_-]{8,32}")
 
-#: Idle seconds before the page returns to its start screen, and how long to wait for the
-#: printer's answer; overridable per kiosk (and by tests) with query parameters.
+#: Idle seconds before the page returns to its start screen, how long to wait for the
+#: printer's answer, and how long one press retries a ticket whose answer was lost (the
+#: same Idempotency-Key: docs/numbering.md); overridable per kiosk (and by tests) with
+#: query parameters.
 IDLE_RESULT_SECONDS = 20.0
 IDLE_MENU_SECONDS = 60.0
 PRINT_TIMEOUT_SECONDS = 8.0
+RETRY_FOR_SECONDS = 10.0
+TIMER_ARGS = ("idle", "idle_menu", "print_timeout", "retry_for")
 
 
 def _seconds(name: str, default: float) -> float:
@@ -66,6 +70,7 @@ def kiosk_config(**extra: object) -> dict:
         "idle_menu": _seconds("idle_menu", IDLE_MENU_SECONDS),
         "idle_result": _seconds("idle", IDLE_RESULT_SECONDS),
         "print_timeout": _seconds("print_timeout", PRINT_TIMEOUT_SECONDS),
+        "retry_for": _seconds("retry_for", RETRY_FOR_SECONDS),
         "qr_url": url_for("kiosk.ticket_qr", code="CODE"),
         # A procedure's /thu-tuc page as a QR code, when phones can reach this server.
         "procedure_qr_url": url_for("kiosk.procedure_qr", procedure_id=0).replace(
@@ -85,8 +90,8 @@ def kiosk_page() -> str:
 
     A provisioned kiosk (its cookie, see :func:`provision`) prints on its station's
     printer; otherwise ?centre=ID picks the centre and tickets are shown on screen only.
-    ?idle=S (result screen), ?idle_menu=S (other screens) and ?print_timeout=S tune its
-    timers.
+    ?idle=S (result screen), ?idle_menu=S (other screens), ?print_timeout=S and
+    ?retry_for=S tune its timers.
     """
     config = kiosk_config()
     return render_template(
@@ -140,7 +145,7 @@ def provision() -> Response:
 
 
 def _timer_args() -> dict[str, str]:
-    return {k: v for k, v in request.args.items() if k in ("idle", "idle_menu", "print_timeout")}
+    return {k: v for k, v in request.args.items() if k in TIMER_ARGS}
 
 
 def public_ticket_url(code: str) -> str:

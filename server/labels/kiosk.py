@@ -10,6 +10,13 @@ LABELS = {
         "Xin lỗi, hệ thống đang bận. Quý khách vui lòng thử lại.",
         "Sorry, the system is busy. Please try again.",
     ),
+    "retrying": ("Đang thử lại, quý khách vui lòng chờ…", "Trying again, please wait…"),
+    "retry_failed": (
+        "Xin lỗi, chưa kết nối được với hệ thống. Quý khách vui lòng bấm «Thử lại» hoặc hỏi "
+        "bàn hướng dẫn: bấm lại không cấp thêm số thứ hai.",
+        "Sorry, the system cannot be reached. Please press «Try again» or ask at the "
+        "information desk: pressing again never gives you a second number.",
+    ),
     "catalog_failed": (
         "Xin lỗi, chưa tải được danh sách dịch vụ. Quý khách vui lòng thử lại sau giây lát.",
         "Sorry, the list of services could not be loaded. Please try again in a moment.",

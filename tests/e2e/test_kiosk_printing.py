@@ -187,3 +187,52 @@ def test_tap_to_paper_three_taps_and_the_time_from_the_last_tap(
         json.dumps({"taps": kiosk.taps(), "last_tap_to_paper_ms": round(paper_ms)}, indent=2)
     )
     assert paper_ms < 5000
+
+
+@pytest.mark.browser
+def test_a_lost_answer_is_retried_into_one_ticket_and_one_printed_slip(live_server, browser, agent):
+    """The first POST reaches the server (the ticket and its print job are committed) but its
+    answer is lost; the page says «Đang thử lại…», sends the same Idempotency-Key again and
+    shows that ticket: one number taken, one slip printed."""
+    kiosk = open_kiosk(browser, live_server.url, PORTRAIT, "print_timeout=30")
+    page = kiosk.page
+    answers: list[tuple[int, str | None, dict]] = []
+    held: list = []
+
+    def lose_the_first_answer(route) -> None:
+        key = route.request.headers.get("idempotency-key")
+        if not answers:
+            response = route.fetch()  # the server issues the ticket...
+            answers.append((response.status, key, response.json()))
+            route.abort("connectionreset")  # ...and the page never hears of it
+        else:
+            held.append((route, key))  # the retry waits until the page is seen retrying
+
+    page.route("**/api/v1/tickets", lose_the_first_answer)
+    kiosk.tap_field("Đất đai")
+    kiosk.tap("#btn-get")
+    expect(page.locator("#confirm-status")).to_contain_text("Đang thử lại")
+    expect(page.locator("#confirm-status")).to_contain_text("Trying again")
+    deadline = time.monotonic() + 5
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)  # the retry leaves after a short wait
+    assert len(held) == 1, held
+    route, retry_key = held[0]
+    status, first_key, first = answers[0]
+    assert status == 201 and first_key and retry_key == first_key
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/tickets")) as info:
+        route.continue_()
+    assert info.value.status == 200 and info.value.headers["idempotent-replayed"] == "true"
+    kiosk.wait_screen("result")
+    assert kiosk.number() == first["number"]
+    expect(page.locator("#print-ok")).to_be_visible(timeout=15_000)
+    assert len(kiosk.posts) == 2
+    page.unroute("**/api/v1/tickets")
+    # One ticket was taken (the next press gets the next number) and one slip printed.
+    kiosk.tap("#screen-result [data-action=home]")
+    kiosk.wait_screen("fields")
+    nxt = issue_on_page(kiosk)
+    assert nxt["number_value"] == first["number_value"] + 1
+    expect(page.locator("#print-ok")).to_be_visible(timeout=15_000)
+    slips = sorted(p.stem for p in (live_server.instance / "printed").glob("*.bin"))
+    assert slips == sorted([first["print_job_id"], nxt["print_job_id"]])

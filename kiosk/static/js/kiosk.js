@@ -11,7 +11,7 @@ import { HallConnection, EVENTS } from "/assets/js/lib/hall.js";
 import { t, en, list } from "/assets/js/lib/labels.js";
 import { IdleReset } from "./idle.js";
 import { WedgeScanner } from "./scanner.js";
-import { TicketResult, availabilityError, issueTicket, newRequestId, showRefusal } from "./ticket-result.js";
+import { TicketResult, availabilityError, issueTicket, newRequestId, retryStatus, showRefusal } from "./ticket-result.js";
 
 const TAP_GUARD_MS = 350; // a double tap must not land on the next screen's button
 const CATALOG_RETRY_MS = 10000;
@@ -252,11 +252,14 @@ async function issue(categoryId, requestId = newRequestId()) {
   byId("confirm-status").hidden = false;
   const flow = state.flow;
   const service = state.service;
+  const status = retryStatus(byId("confirm-status"));
   try {
-    // The same request id on a retry: if the first answer was lost, the server returns
-    // that ticket instead of issuing a second one.
+    // The same key on every retry of this press, and on «Thử lại»: if an answer was lost,
+    // the server returns that ticket instead of issuing a second one.
     const idScan = state.idScan && state.idScan.agreed ? state.idScan : null;
-    const ticket = await issueTicket({ serviceId: service.id, categoryId, stationId: config.station_id, requestId, idScan });
+    const onRetry = () => status.retrying();
+    const retryForMs = config.retry_for * 1000;
+    const ticket = await issueTicket({ serviceId: service.id, categoryId, stationId: config.station_id, requestId, idScan, onRetry, retryForMs });
     if (flow !== state.flow) return;
     if (idScan) state.idScan = null; // linked (or expired): nothing left to withdraw
     state.history = [];
@@ -269,6 +272,7 @@ async function issue(categoryId, requestId = newRequestId()) {
       issue(categoryId, requestId);
     }, service.name);
   } finally {
+    status.done();
     if (flow === state.flow) {
       setBusy(false);
       byId("confirm-status").hidden = true;

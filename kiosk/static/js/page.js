@@ -9,7 +9,7 @@ import { byId, jsonBlock, setText } from "/assets/js/lib/dom.js";
 import { HallConnection, EVENTS } from "/assets/js/lib/hall.js";
 import { list } from "/assets/js/lib/labels.js";
 import { IdleReset } from "./idle.js";
-import { TicketResult, issueTicket, showRefusal } from "./ticket-result.js";
+import { TicketResult, issueTicket, newRequestId, retryStatus, showRefusal } from "./ticket-result.js";
 
 export class KioskPage {
   constructor() {
@@ -78,19 +78,24 @@ export class KioskPage {
   }
 
   /** Take a ticket for a service and show it (or why not) on the shared screens. */
-  async takeTicket(serviceId, serviceName, statusNode = null) {
+  async takeTicket(serviceId, serviceName, statusNode = null, requestId = newRequestId()) {
     if (this.busy) return;
     this.busy = true;
     if (statusNode) statusNode.hidden = false;
+    const status = retryStatus(statusNode);
     try {
-      const ticket = await issueTicket({ serviceId, stationId: this.config.station_id });
+      const onRetry = () => status.retrying();
+      const retryForMs = this.config.retry_for * 1000;
+      const ticket = await issueTicket({ serviceId, stationId: this.config.station_id, requestId, onRetry, retryForMs });
       this.show("result");
       this.result.show(ticket);
     } catch (error) {
-      this.retry = () => this.takeTicket(serviceId, serviceName, statusNode);
+      // «Thử lại» is the same press: the same key (a ticket issued unseen is answered).
+      this.retry = () => this.takeTicket(serviceId, serviceName, statusNode, requestId);
       showRefusal(error, serviceName);
       this.show("error");
     } finally {
+      status.done();
       this.busy = false;
       if (statusNode) statusNode.hidden = true;
     }

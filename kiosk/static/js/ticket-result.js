@@ -11,20 +11,75 @@ import { t, en } from "/assets/js/lib/labels.js";
 
 const POLL_MS = 1000;
 
-/** A request id the server keeps: a retry after a lost answer returns the same ticket. */
+/** A press's idempotency key (the Idempotency-Key header, 16–64 of A-Z a-z 0-9 _ . : -):
+ *  every retry of one press sends it, so a lost answer never gives a second ticket. */
 export function newRequestId() {
   // crypto.randomUUID needs a secure context; a kiosk on plain http over the LAN has none.
-  return `k-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+  const random = new Uint32Array(3);
+  crypto.getRandomValues(random);
+  return `k-${Date.now().toString(36)}-${Array.from(random, (n) => n.toString(36).padStart(7, "0")).join("")}`;
 }
 
-/** POST /tickets; throws the api's ApiError. */
-export function issueTicket({ serviceId, categoryId = null, stationId = null, requestId = newRequestId(), idScan = null }) {
-  const body = { service_id: serviceId, request_id: requestId };
+/** How long one press keeps trying when the server cannot be reached or answers 502, 503
+ *  or 504 (a process that died, a proxy without a backend), and the waits in between. */
+export const RETRY_FOR_MS = 10000;
+const RETRY_WAITS_MS = [300, 700, 1500, 2500];
+const RETRY_STATUSES = [502, 503, 504];
+
+/** No answer, or a gateway's or a dying process's 502/503/504. A 503 with an `error` code
+ *  is the server's own answer (number_range_exhausted): asking again changes nothing. */
+function retriable(error) {
+  if (!error) return false;
+  return error.kind === "network" || error.kind === "timeout" || (RETRY_STATUSES.includes(error.status) && !error.code);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** POST /tickets for one press, retried with the same key for up to retryForMs when the
+ *  answer was lost (docs/numbering.md, "Retries"); onRetry(attempt) before each retry.
+ *  Throws the api's ApiError; one that outlived the retries has `retried` set. */
+export async function issueTicket({ serviceId, categoryId = null, stationId = null, requestId = newRequestId(), idScan = null, onRetry = () => {}, retryForMs = RETRY_FOR_MS }) {
+  const body = { service_id: serviceId };
   // An ID card the citizen agreed to link (docs/privacy.md): its token, and the name choice.
   if (idScan) Object.assign(body, { id_scan: idScan.token, print_name: idScan.printName });
   if (categoryId !== null && categoryId !== undefined) body.priority_category = categoryId;
   if (Number.isInteger(stationId)) body.station_id = stationId;
-  return api("POST", "tickets", { body });
+  const headers = { "Idempotency-Key": requestId };
+  const deadline = Date.now() + retryForMs;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      // An attempt may not outlast the press by much: a stalled link is given up on.
+      const timeoutMs = Math.max(1500, Math.min(6000, deadline - Date.now()));
+      return await api("POST", "tickets", { body, headers, timeoutMs });
+    } catch (error) {
+      const wait = RETRY_WAITS_MS[Math.min(attempt, RETRY_WAITS_MS.length - 1)];
+      if (!retriable(error)) throw error;
+      if (Date.now() + wait >= deadline) {
+        error.retried = true;
+        throw error;
+      }
+      onRetry(attempt + 1);
+      await sleep(wait);
+    }
+  }
+}
+
+/** A press's status line («Đang lấy số…»): retrying() says «Đang thử lại…», done() puts
+ *  the first text back for the next press. */
+export function retryStatus(node) {
+  if (!node) return { retrying() {}, done() {} };
+  const saved = Array.from(node.childNodes, (child) => child.cloneNode(true));
+  return {
+    retrying() {
+      both(node, "kiosk.retrying");
+      node.dataset.retrying = "true";
+    },
+    done() {
+      if (!node.dataset.retrying) return;
+      node.replaceChildren(...saved);
+      delete node.dataset.retrying;
+    },
+  };
 }
 
 function both(node, key, values) {
@@ -88,7 +143,8 @@ export function refusal(error, serviceName = "") {
   const network = error && (error.kind === "network" || error.kind === "timeout");
   // A 4xx message is meant for the person at the screen; a 5xx one never is.
   const own = error && error.kind === "client" && error.message;
-  const key = network ? "kiosk.network" : "kiosk.busy";
+  // After the retries the ticket may exist: «Thử lại» sends the same key, never a second one.
+  const key = error && error.retried ? "kiosk.retry_failed" : network ? "kiosk.network" : "kiosk.busy";
   return {
     exhausted: false,
     title: t("kiosk.refused_title"),
@@ -165,6 +221,8 @@ export class TicketResult {
       return;
     }
     this.setPrint("pending");
+    // A retry's answer (Idempotent-Replayed) carries the job's status: it may be printed.
+    this.settle(ticket.print_status);
     const early = this.early.get(ticket.id);
     if (early) this.settle(early);
     this.poll(ticket);
