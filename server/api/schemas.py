@@ -221,7 +221,7 @@ class TicketListQuery(BaseSchema):
     centre_id = fields.Integer(load_default=None)
     status = fields.String(
         load_default=None,
-        validate=validate.OneOf(["waiting", "called", "serving", "done", "no_show"]),
+        validate=validate.OneOf(["waiting", "called", "serving", "done", "no_show", "cancelled"]),
     )
     counter_id = fields.Integer(load_default=None)
     service_id = fields.Integer(load_default=None)

@@ -39,6 +39,9 @@ class TicketStatus(StrEnum):
     SERVING = "serving"
     DONE = "done"
     NO_SHOW = "no_show"
+    #: Taken back before its call: a remote or booked number of a day the centre closed
+    #: (server.services.appointment_closures); never a counter's decision.
+    CANCELLED = "cancelled"
 
 
 class Outcome(StrEnum):
@@ -79,6 +82,7 @@ class TicketAction(StrEnum):
     NO_SHOW = "no_show"
     REQUEUE = "requeue"
     TRANSFER = "transfer"
+    CANCEL = "cancel"
 
 
 class CounterAction(StrEnum):
@@ -101,6 +105,7 @@ STATUS_VI = {
     TicketStatus.SERVING: "đang được phục vụ",
     TicketStatus.DONE: "đã hoàn thành",
     TicketStatus.NO_SHOW: "vắng mặt",
+    TicketStatus.CANCELLED: "đã hủy",
 }
 OUTCOME_VI = {
     Outcome.SERVED: "Đã giải quyết",
@@ -122,6 +127,7 @@ _ACTION_VI = {
     TicketAction.NO_SHOW: "đánh dấu vắng mặt",
     TicketAction.REQUEUE: "xếp lại hàng",
     TicketAction.TRANSFER: "chuyển dịch vụ",
+    TicketAction.CANCEL: "hủy",
 }
 
 #: The status each action may start from, and where it leads.
@@ -137,7 +143,10 @@ _TRANSITIONS: dict[tuple[TicketStatus, TicketAction], TicketStatus] = {
     (TicketStatus.WAITING, TicketAction.TRANSFER): TicketStatus.WAITING,
     (TicketStatus.CALLED, TicketAction.TRANSFER): TicketStatus.WAITING,
     (TicketStatus.SERVING, TicketAction.TRANSFER): TicketStatus.WAITING,
+    (TicketStatus.WAITING, TicketAction.CANCEL): TicketStatus.CANCELLED,
 }
+#: Actions the system takes, never offered to a counter.
+_SYSTEM_ACTIONS = frozenset({TicketAction.CANCEL})
 
 
 def status_label_vi(status: TicketStatus) -> str:
@@ -157,7 +166,11 @@ def next_status(current: TicketStatus, action: TicketAction) -> TicketStatus:
 
 def allowed_actions(current: TicketStatus) -> list[TicketAction]:
     """Actions a counter may take on a ticket in `current` (drives the counter page buttons)."""
-    return [action for (status, action) in _TRANSITIONS if status == current]
+    return [
+        action
+        for (status, action) in _TRANSITIONS
+        if status == current and action not in _SYSTEM_ACTIONS
+    ]
 
 
 # --- state -------------------------------------------------------------------------------
@@ -275,7 +288,8 @@ class Decision:
         """Someone joined or left a line: the displays' waiting counts change."""
         return any(
             isinstance(e, TicketMoved)
-            and e.action in (TicketAction.CALL, TicketAction.REQUEUE, TicketAction.TRANSFER)
+            and e.action
+            in (TicketAction.CALL, TicketAction.REQUEUE, TicketAction.TRANSFER, TicketAction.CANCEL)
             for e in self.events
         )
 
@@ -335,6 +349,13 @@ class Requeue:
 
 
 @dataclass(frozen=True)
+class Cancel:
+    """A waiting number taken back (a closed day): it leaves its line, never called."""
+
+    ticket_id: int
+
+
+@dataclass(frozen=True)
 class Transfer:
     ticket_id: int
     service_id: int
@@ -367,6 +388,7 @@ Command = (
     | Finish
     | MarkNoShow
     | Requeue
+    | Cancel
     | Transfer
     | OpenCounter
     | PauseCounter
@@ -396,6 +418,10 @@ def decide(hall: Hall, command: Command, now: datetime, rules: Rules = Rules()) 
             ticket = hall.ticket(ticket_id)
             moved = _move(ticket, TicketAction.REQUEUE, counter_id=None)
             return _ticket_decision(hall, ticket, moved, TicketAction.REQUEUE)
+        case Cancel(ticket_id):
+            ticket = hall.ticket(ticket_id)
+            moved = _move(ticket, TicketAction.CANCEL, counter_id=None)
+            return _ticket_decision(hall, ticket, moved, TicketAction.CANCEL)
         case Transfer(ticket_id, service_id):
             return _transfer(hall, hall.ticket(ticket_id), service_id, now)
         case OpenCounter():

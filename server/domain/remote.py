@@ -111,6 +111,13 @@ def check_admits(
 ) -> None:
     """A check-in admits a waiting number, or a called one until called_at + grace; not
     one being served or done (CheckInExpired, with the reason)."""
+    if status == "cancelled":
+        raise CheckInExpired(
+            "Số thứ tự này đã bị hủy do trung tâm tạm nghỉ hôm nay: mã không còn dùng được. "
+            "Quý khách vui lòng lấy số vào ngày làm việc khác.",
+            "the number was cancelled (the centre is closed today): the code no longer admits",
+            details={"reason": status},
+        )
     if status in ("serving", "done", "no_show"):
         raise CheckInExpired(
             "Số thứ tự này đã được phục vụ hoặc đã kết thúc: mã không còn dùng được.",

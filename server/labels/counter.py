@@ -43,6 +43,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "ticket_serving": ("Đang phục vụ", "Serving"),
     "ticket_done": ("Đã xong", "Done"),
     "ticket_no_show": ("Vắng mặt", "Absent"),
+    "ticket_cancelled": ("Đã hủy (trung tâm nghỉ)", "Cancelled (centre closed)"),
     "no_ticket": ("Chưa có phiếu", "No ticket"),
     "press_next": ("Bấm «Gọi số tiếp theo» để mời công dân.", "Press “Call next”."),
     "called_at": ("Gọi lúc {time}", "Called at {time}"),

@@ -9,6 +9,10 @@ LABELS = {
         "Quý khách đã được mời nhưng không có mặt. Vui lòng liên hệ cán bộ tại quầy.",
         "You were called but not present. Please ask at a counter.",
     ),
+    "cancelled": (
+        "Số này đã bị hủy do trung tâm tạm nghỉ hôm nay. Vui lòng lấy số vào ngày làm việc khác.",
+        "This number was cancelled: the centre is closed today. Please come another working day.",
+    ),
     "go_to": ("Mời đến {counter}", "Please go to {counter}"),
     "ahead": ("Số người chờ trước", "People waiting ahead"),
     "estimate": ("Thời gian chờ dự kiến", "Expected wait"),

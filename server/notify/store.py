@@ -420,6 +420,7 @@ def notify_closure(
             ticket.display_number,
             reason,
             booked=ticket.origin == "appointment",
+            cancelled=ticket.status == "cancelled",
         )
         enqueue(
             session,

@@ -63,17 +63,34 @@ def no_show(number: str) -> Text:
     )
 
 
-def closure(centre: str, day: str, number: str, reason: str = "", *, booked: bool = False) -> Text:
+def closure(
+    centre: str,
+    day: str,
+    number: str,
+    reason: str = "",
+    *,
+    booked: bool = False,
+    cancelled: bool = False,
+) -> Text:
     """Sent to a ticket holder (a walk-in, a remote number, a checked-in booking) whose
-    ticket's day the centre closes. Tickets already issued stay (docs/hours.md): the
-    citizen is told the day is closed, not that anything was cancelled. A booking not yet
-    checked in is told by `booking_closure` instead (its own notice)."""
+    ticket's day the centre closes. Tickets in the hall stay (docs/hours.md): the citizen
+    is told the day is closed. `cancelled`: a phone's number not checked in, taken back by
+    a closure declared for today, says so. A booking not yet checked in is told by
+    `booking_closure` instead (its own notice)."""
     why = f" ({reason})" if reason else ""
     again_vi, again_en = (
         ("đặt lịch hẹn lại vào ngày khác", "book another day")
         if booked
         else ("lấy số lại vào ngày làm việc khác", "take a new number on another working day")
     )
+    if cancelled:  # a phone's or a booking's number not yet called: taken back
+        return _nfc(
+            f"{centre} tạm nghỉ ngày {day}: số {number} đã hủy / Number cancelled",
+            f"Trung tâm tạm nghỉ ngày {day}{why}. Số {number} của quý khách đã bị hủy, quý "
+            f"khách không cần đến trung tâm hôm nay; vui lòng {again_vi}.\n"
+            f"The centre is closed on {day}{why}. Your number {number} is cancelled: no need "
+            f"to come today; please {again_en}.",
+        )
     return _nfc(
         f"{centre} tạm nghỉ ngày {day} / Centre closed",
         f"Trung tâm tạm nghỉ ngày {day}{why}. Số {number} của quý khách có thể không được "

@@ -17,10 +17,18 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from server.domain.actors import Actor
 from server.domain.appointments import BookingStatus
 from server.domain.clock import to_local
 from server.domain.errors import NotFound
-from server.models import Appointment, AppointmentNotice, Centre, CentreClosure
+from server.models import (
+    Appointment,
+    AppointmentNotice,
+    Centre,
+    CentreClosure,
+    RemoteNumber,
+    Ticket,
+)
 from server.notify import bookings as booking_messages
 from server.notify import texts
 from server.services.appointments import cancel_rows
@@ -47,12 +55,47 @@ def close_day(
         session.add(CentreClosure(centre_id=centre_id, day=day, reason=reason, created_at=now))
         session.flush()
     cancelled = cancel_for_closed_days(session, [day], now, centre_id=centre_id, reason=reason)
+    if day == to_local(now, centre.timezone).date():
+        cancel_numbers_not_in_hall(session, centre_id=centre_id, day=day, now=now)
     # Citizens already holding a number of that day who turned notifications on are told
     # too (docs/notifications.md); a booking's notice waits for its own contact.
     from server.notify.store import notify_closure
 
     notify_closure(session, centre_id=centre_id, day=day, reason=reason, now=now)
     return cancelled
+
+
+def cancel_numbers_not_in_hall(
+    session: Session, *, centre_id: int, day: date, now: datetime
+) -> list[int]:
+    """A closure declared for today: the numbers taken from a phone whose holders have not
+    checked in at the kiosk and that wait, never called, are cancelled (ticket status
+    `cancelled`, trail `cancel`): their holders may not have set out yet, and those who
+    turned messages on are told (notify_closure). Today's bookings not checked in are
+    cancelled with their notices (cancel_for_closed_days). Tickets of citizens in the hall
+    — walk-ins, checked-in phone numbers and bookings — are left to the supervisor.
+    Returns the tickets cancelled."""
+    from server.services import lifecycle
+
+    ids = list(
+        session.execute(
+            select(Ticket.id)
+            .join(RemoteNumber, RemoteNumber.ticket_id == Ticket.id)
+            .where(
+                Ticket.centre_id == centre_id,
+                Ticket.day == day,
+                Ticket.status == "waiting",
+                Ticket.called_at.is_(None),
+                RemoteNumber.checked_in_at.is_(None),
+            )
+            .order_by(Ticket.id)
+        ).scalars()
+    )
+    for ticket_id in ids:
+        lifecycle.cancel(session, ticket_id=ticket_id, now=now, actor=Actor("closure"))
+    if ids:
+        logger.info("closure of %s today cancelled %d phone numbers not in the hall", day, len(ids))
+    return ids
 
 
 def reopen_day(session: Session, *, centre_id: int, day: date) -> bool:

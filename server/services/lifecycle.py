@@ -756,6 +756,18 @@ def requeue(
     return _on_ticket(session, ticket_id, domain.Requeue(ticket_id), now, actor, authorize)
 
 
+def cancel(
+    session: Session,
+    *,
+    ticket_id: int,
+    now: datetime,
+    actor: Actor = SYSTEM,
+) -> Ticket:
+    """Take a waiting number back before its call (a remote or booked number of a day the
+    centre closed): it leaves its line; its holder is told by the caller."""
+    return _on_ticket(session, ticket_id, domain.Cancel(ticket_id), now, actor)
+
+
 def transfer(
     session: Session,
     *,

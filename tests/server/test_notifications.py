@@ -431,3 +431,84 @@ def test_the_notifications_page_answers_any_date_and_only_its_own_centre(app, de
     for centre in (2**63, "x"):  # not an id: the supervisor's own centre, as without one
         r = boss.get(f"/supervisor/notifications?centre={centre}")
         assert r.status_code == 200 and "Trung tâm khác" not in r.get_data(as_text=True)
+
+
+def test_a_closure_of_today_cancels_phone_numbers_not_yet_in_the_hall(
+    app, client, demo, database, clock, gateway, admin
+):
+    """Declared for today, a closure cancels the waiting phone numbers whose holders have
+    not checked in (their SMS says «đã hủy», by consent, through the outbox; the code no
+    longer checks in), and leaves the hall's tickets — a walk-in, a checked-in phone
+    number, a phone number already called — to the supervisor."""
+    from server.models import Counter, TicketEvent
+    from server.services import lifecycle as ops
+
+    with database.transaction() as s:
+        sid = s.execute(select(Service.id).where(Service.code == "HT1")).scalar_one()
+        counter = s.execute(select(Counter.id).where(Counter.number == 1)).scalar_one()
+        s.get(Counter, counter).status = "open"
+
+    def remote(phone: str) -> dict:
+        r = client.post("/api/v1/remote-tickets", json={"service_id": sid, "phone": phone})
+        assert r.status_code == 201, r.get_json()
+        return r.get_json()
+
+    called = remote("0912000001")
+    with database.transaction() as s:
+        assert ops.call_next(s, counter_id=counter, now=clock.moment).id == called["id"]
+    away = remote(PHONE)
+    url = f"/api/v1/tickets/{away['public_code']}/notifications"
+    assert (
+        client.post(url, json={"channel": "sms", "phone": PHONE, "consent": True}).status_code
+        == 201
+    )
+    arrived = remote("0912000002")
+    checked = client.post(
+        "/api/v1/check-in", json={"code": arrived["remote"]["code"], "centre_id": demo.centre_id}
+    )
+    assert checked.status_code == 200, checked.get_json()
+    walk_in = _issue(client, sid)
+    with database.transaction() as s:
+        day = s.get(Ticket, away["id"]).day
+    r = admin(
+        "POST",
+        f"/centres/{demo.centre_id}/closures",
+        json={"day": day.isoformat(), "reason": "mất điện"},
+    )
+    assert r.status_code == 201, r.get_json()
+    with database.transaction() as s:
+        status = {
+            name: s.get(Ticket, t["id"]).status
+            for name, t in {
+                "called": called,
+                "away": away,
+                "arrived": arrived,
+                "walk_in": walk_in,
+            }.items()
+        }
+        trail = s.execute(
+            select(TicketEvent.kind, TicketEvent.from_status).where(
+                TicketEvent.ticket_id == away["id"]
+            )
+        ).all()
+    assert status == {
+        "called": "called",
+        "away": "cancelled",
+        "arrived": "waiting",
+        "walk_in": "waiting",
+    }
+    assert trail[-1] == ("cancel", "waiting")
+    refused = client.post(
+        "/api/v1/check-in", json={"code": away["remote"]["code"], "centre_id": demo.centre_id}
+    )
+    body = refused.get_json()
+    assert (refused.status_code, body["error"]) == (409, "check_in_expired")
+    assert "đã bị hủy do trung tâm tạm nghỉ" in body["message"]
+    page = client.get(f"/t/{away['public_code']}").get_data(as_text=True)
+    assert "Số này đã bị hủy do trung tâm tạm nghỉ hôm nay" in page
+    _worker(app, clock).run_once()
+    (cancelled,) = [m for m in gateway.wait_for(2) if "tạm nghỉ" in m["text"]]
+    assert cancelled["to"] == "+84912345678"
+    assert "đã hủy / Number cancelled" in cancelled["text"]
+    assert f"Số {away['number']} của quý khách đã bị hủy" in cancelled["text"]
+    assert "không cần đến trung tâm hôm nay" in cancelled["text"]

@@ -11,7 +11,7 @@ import { t, en } from "/assets/js/lib/labels.js";
 
 const FALLBACK_POLL_MS = 30000;
 const REFRESH_JITTER_MS = 400; // many phones follow one line: spread their reads
-const STATUSES = new Set(["waiting", "called", "serving", "done", "no_show"]);
+const STATUSES = new Set(["waiting", "called", "serving", "done", "no_show", "cancelled"]);
 
 const config = jsonBlock("ticket-config");
 const clock = new CentreClock();
