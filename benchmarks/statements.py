@@ -7,9 +7,10 @@ Run by hand:
 
 Loads the demo centre on a fresh database and sends requests through the real app (Flask's
 test client, so no HTTP parsing is counted): ticket issue without and with the kiosk's
-printer, call-next at a counter whose citizen was being served, start and finish. Every
-statement the engine sends (BEGIN/COMMIT included, as the driver sees them) is counted per
-request; the median of 50 requests is printed as one JSON line.
+printer (and with an Idempotency-Key, and its retry), call-next at a counter whose citizen
+was being served, start and finish. Every statement the engine sends (BEGIN/COMMIT
+included, as the driver sees them) is counted per request; the median of 50 requests is
+printed as one JSON line.
 """
 
 from __future__ import annotations
@@ -63,15 +64,23 @@ def main() -> None:
                 counts.append(count[0])
             return statistics.median(counts)
 
+        def kiosk_issue(key: str | None) -> object:
+            headers = {"Authorization": f"Bearer {demo.kiosk_token}"}
+            if key:
+                headers["Idempotency-Key"] = key
+            return client.post(
+                "/api/v1/tickets",
+                json={"service_id": 2, "station_id": demo.kiosk_station_id},
+                headers=headers,
+            )
+
         figures = {
             "issue": measure(lambda i: client.post("/api/v1/tickets", json={"service_id": 1})),
-            "issue_kiosk_print": measure(
-                lambda i: client.post(
-                    "/api/v1/tickets",
-                    json={"service_id": 2, "station_id": demo.kiosk_station_id},
-                    headers={"Authorization": f"Bearer {demo.kiosk_token}"},
-                )
-            ),
+            "issue_kiosk_print": measure(lambda i: kiosk_issue(None)),
+            # The kiosk page's request: a new Idempotency-Key per press (docs/numbering.md).
+            "issue_kiosk_print_keyed": measure(lambda i: kiosk_issue(f"bench-key-{i:08d}")),
+            # A retry of one of those presses: answered from the ticket, nothing issued.
+            "issue_retry_replayed": measure(lambda i: kiosk_issue(f"bench-key-{i:08d}")),
         }
         current: list[int] = []
         client.post("/api/v1/counters/1/call-next", headers=staff)

@@ -21,15 +21,15 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from server.domain.clock import local_day
 from server.domain.errors import InvalidRequest
-from server.models import Centre, Service, Ticket
+from server.models import Centre, Ticket
 
 HEADER = "Idempotency-Key"
 #: 16–64 characters: a caller without a credential shares the "anonymous" scope, where the
@@ -92,29 +92,29 @@ def from_request(header: str | None, body: Mapping[str, Any], *, scope: str) -> 
     return IssueKey(scope, check_key(key), hashlib.sha256(asked.encode()).hexdigest()[:32])
 
 
-def issued_with(session: Session, key: IssueKey, service_id: int, now: datetime) -> Ticket | None:
-    """Today's ticket of this caller issued with this key, if any (the day is the local day
-    of the asked service's centre). KeyReused when that ticket was asked differently."""
-    timezone = session.execute(
-        select(Centre.timezone)
-        .join(Service, Service.centre_id == Centre.id)
-        .where(Service.id == service_id)
-    ).scalar_one_or_none()
-    if timezone is None:
-        return None  # an unknown service: issuing answers 404
-    return ticket_for(session, key, local_day(now, timezone))
+#: A key's tickets among the three days a local day can be around the UTC date (any zone
+#: from UTC-12 to UTC+14): one look-up by the unique index, before the centre is known.
+_BY_DIGESTS = select(Ticket).where(Ticket.request_id.in_(bindparam("digests", expanding=True)))
 
 
-def ticket_for(session: Session, key: IssueKey, day: date) -> Ticket | None:
-    ticket = session.execute(
-        select(Ticket).where(Ticket.request_id == key.digest(day))
-    ).scalar_one_or_none()
-    if ticket is not None and ticket.request_fingerprint != key.fingerprint:
-        raise KeyReused(
-            f"Khóa {HEADER} này đã lấy một phiếu khác hôm nay: mỗi lần bấm lấy số dùng một "
-            "khóa mới.",
-            f"this {HEADER} already issued a different ticket today: use a new key for "
-            "each new ticket",
-            details={"header": HEADER},
-        )
-    return ticket
+def issued_with(session: Session, key: IssueKey, now: datetime) -> Ticket | None:
+    """Today's ticket of this caller issued with this key, if any (today: the local day of
+    the ticket's centre). KeyReused when that ticket was asked differently."""
+    days = [now.astimezone(UTC).date() + timedelta(days=d) for d in (-1, 0, 1)]
+    found = session.execute(_BY_DIGESTS, {"digests": [key.digest(d) for d in days]}).scalars()
+    for ticket in found:
+        timezone = session.execute(
+            select(Centre.timezone).where(Centre.id == ticket.centre_id)
+        ).scalar_one()
+        if ticket.day != local_day(now, timezone):
+            continue  # the key's ticket of another day: that press is over
+        if ticket.request_fingerprint != key.fingerprint:
+            raise KeyReused(
+                f"Khóa {HEADER} này đã lấy một phiếu khác hôm nay: mỗi lần bấm lấy số dùng "
+                "một khóa mới.",
+                f"this {HEADER} already issued a different ticket today: use a new key for "
+                "each new ticket",
+                details={"header": HEADER},
+            )
+        return ticket
+    return None

@@ -164,7 +164,7 @@ class TicketsView(MethodView):
             request.headers.get(issue_keys.HEADER), body, scope=_caller_scope(station_id)
         )
         if key is not None:
-            done = issue_keys.issued_with(session, key, body["service_id"], at)
+            done = issue_keys.issued_with(session, key, at)
             if done is not None:
                 return _replayed(done)
         scan = id_cards.take_pending(
@@ -197,7 +197,7 @@ class TicketsView(MethodView):
             # The same key raced in on another connection and committed first (PostgreSQL:
             # this insert waited on the unique index until then): answer its ticket.
             session.rollback()
-            done = issue_keys.issued_with(session, key, body["service_id"], at) if key else None
+            done = issue_keys.issued_with(session, key, at) if key else None
             if done is None:
                 raise
             return _replayed(done)
