@@ -472,6 +472,10 @@ def live_figure(args: argparse.Namespace) -> None:
             ),
             flush=True,
         )
+        if args.today_only:
+            today_figure(engine, today, args.runs, args.finished_per_refresh, load_before)
+            engine.dispose()
+            return
         reports = {}
         for source in ("rollup", "rollup-closed", "rollup-cache", "direct"):
             runs = args.runs if source != "direct" else args.direct_runs
@@ -494,6 +498,115 @@ def live_figure(args: argparse.Namespace) -> None:
                 flush=True,
             )
         engine.dispose()
+
+
+def today_figure(engine: Any, today: date, runs: int, finished: int, load_before: float) -> None:
+    """Today's figures of every centre, the once-a-minute refresh of the report (docs/
+    province.md, "Today's figures"): **before**, computed from scratch from every event of
+    the day (`report_rollups.compute_days`, what the report did up to commit 13-today);
+    **after**, `report_today.today_days`: the first refresh folds every ticket finished so
+    far (once), then each refresh folds what finished since the last one and adds the rest
+    live. `finished` tickets are held back (their finish events removed) before the first
+    fold and put back in each timed refresh's transaction, rolled back after it: what a
+    minute of the province's day finishes (168 centres x 274 a day / 8 h ~ 96). Every
+    result is required equal to the from-scratch computation."""
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from server.services.report_rollups import compute_days
+    from server.services.report_today import today_days
+
+    tz = "Asia/Ho_Chi_Minh"
+    with Session(engine) as s:
+        ids = list(s.scalars(text("SELECT id FROM centres ORDER BY id")))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE bench_held AS SELECT e.* FROM ticket_events e JOIN tickets t "
+            f"ON t.id = e.ticket_id WHERE t.day = '{today}' AND e.kind = 'finish' "
+            f"ORDER BY random() LIMIT {int(finished)}"
+        )
+        conn.exec_driver_sql("DELETE FROM ticket_events WHERE id IN (SELECT id FROM bench_held)")
+
+    def rounded(figures: dict) -> dict:
+        return _rounded({k: f.values() for k, f in figures.items() if any(f.counts.values())})
+
+    def backend_cpu(pid: int) -> float:
+        """CPU seconds (user + system) of a PostgreSQL backend so far (/proc, same host)."""
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    cpu: list[tuple[float, float]] = []  # (database, Python) CPU seconds of each run
+
+    def timed(fn: Any, *, put_back: bool, commit: bool) -> tuple[float, dict, dict]:
+        with Session(engine) as s, s.begin():
+            # One backend does the work (no parallel workers): its CPU time is the
+            # database's share, the figure that does not depend on the machine's load.
+            s.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+            pid = s.scalar(text("SELECT pg_backend_pid()"))
+            if put_back:
+                s.execute(text("INSERT INTO ticket_events SELECT * FROM bench_held"))
+            db0, py0 = backend_cpu(pid), time.process_time()
+            t0 = time.perf_counter()
+            out = fn(s)
+            wall = time.perf_counter() - t0
+            cpu.append((backend_cpu(pid) - db0, time.process_time() - py0))
+            check = rounded(compute_days(s, ids, today, today, today, tz))
+            if not commit:
+                s.rollback()
+        return wall, rounded(out), check
+
+    def scratch(s: Any) -> dict:
+        return compute_days(s, ids, today, today, today, tz)
+
+    def incremental(s: Any) -> dict:
+        return today_days(s, ids, today, today, tz)
+
+    def figure(name: str, walls: list[float], equal: bool, **extra: Any) -> None:
+        runs = cpu[-len(walls) :]
+        kept = runs[1:] or runs
+        extra["db_cpu_ms"] = round(statistics.median(d for d, _ in kept) * 1000)
+        extra["py_cpu_ms"] = round(statistics.median(p for _, p in kept) * 1000)
+        extra["first_db_cpu_ms"] = round(runs[0][0] * 1000)
+        print(
+            json.dumps(
+                {
+                    "figure": f"province-today-refresh-{name}",
+                    "command": command(),
+                    "db": "postgresql",
+                    "centres": len(ids),
+                    "first_ms": round(walls[0] * 1000),
+                    "median_ms": round(statistics.median(walls[1:] or walls) * 1000),
+                    "max_ms": round(max(walls[1:] or walls) * 1000),
+                    "runs": len(walls),
+                    "equals_scratch": equal,
+                    **extra,
+                    "load_1min": [round(load_before, 1), round(load(), 1)],
+                }
+            ),
+            flush=True,
+        )
+
+    before = [timed(scratch, put_back=True, commit=False) for _ in range(runs + 1)]
+    figure("before", [w for w, _, _ in before], True, finished_since_last=finished)
+    want = before[0][1]
+    wall, got, check = timed(incremental, put_back=False, commit=True)  # folds everything
+    with engine.connect() as conn:
+        folded = conn.exec_driver_sql("SELECT count(*) FROM report_live_tickets").scalar()
+    figure("after-first-fold", [wall], got == check, tickets_folded=folded)
+    after = [timed(incremental, put_back=True, commit=False) for _ in range(runs + 1)]
+    figure(
+        "after",
+        [w for w, _, _ in after],
+        all(g == want == c for _, g, c in after),
+        finished_since_last=finished,
+    )
+    idle = [timed(incremental, put_back=False, commit=False) for _ in range(runs + 1)]
+    figure(
+        "after-nothing-new",
+        [w for w, _, _ in idle],
+        all(g == c for _, g, c in idle),
+        finished_since_last=0,
+    )
 
 
 def _rounded(value: Any) -> Any:
@@ -914,6 +1027,12 @@ def main(argv: list[str] | None = None) -> None:
     live.add_argument("--per-day", type=int, default=274, help="tickets per centre and day")
     live.add_argument("--runs", type=int, default=5, help="timed runs after the first")
     live.add_argument("--direct-runs", type=int, default=3)
+    live.add_argument(
+        "--today-only",
+        action="store_true",
+        help="only today's refresh: from scratch (before) and incremental (after)",
+    )
+    live.add_argument("--finished-per-refresh", type=int, default=96)
     cat = sub.add_parser("catch-up", help="a centre box's busy day offline, to a PostgreSQL hub")
     cat.add_argument("--tickets", type=int, default=2000)
     fan = sub.add_parser("fanout", help="the hub with many screens, a day at 10x speed")

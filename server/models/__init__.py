@@ -24,6 +24,8 @@ from server.models.rating import Rating
 from server.models.remote import RemoteNumber
 from server.models.report import (
     ReportDay,
+    ReportLiveRollup,
+    ReportLiveTicket,
     ReportRollup,
     ReportRollupDay,
     ReportRollupMonth,
@@ -64,6 +66,8 @@ __all__ = [
     "Rating",
     "RemoteNumber",
     "ReportDay",
+    "ReportLiveRollup",
+    "ReportLiveTicket",
     "ReportRollup",
     "ReportRollupDay",
     "ReportRollupMonth",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, UTCDateTime
@@ -128,3 +128,33 @@ class ReportRollupMonth(RollupFigures, Base):
     )
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     rolled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReportLiveRollup(RollupFigures, Base):
+    """Today's figures of a centre and service from its **finished** tickets, folded in
+    as they finish (server/services/report_today.py); the tickets not finished yet, the
+    ratings and the dossiers are added live by the report. Only today (and yesterday, until
+    the next fold drops it) is held: a closed day is rolled from scratch (`ReportRollup`)."""
+
+    __tablename__ = "report_live_rollups"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    centre_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    service_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+class ReportLiveTicket(Base):
+    """A ticket of the day whose figures are in ``report_live_rollups`` (folded once: the
+    primary key refuses a second fold). ``batch``: the fold that took it."""
+
+    __tablename__ = "report_live_tickets"
+    __table_args__ = (
+        Index("ix_report_live_tickets_centre_day", "centre_id", "day"),
+        Index("ix_report_live_tickets_batch", "batch"),
+    )
+
+    ticket_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    centre_id: Mapped[int] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(Date)
+    batch: Mapped[int] = mapped_column(BigInteger)

@@ -8,8 +8,9 @@ period), and waiting time (issue → first call: mean and median). Plus issued a
 so a small index on a handful of citizens reads as what it is.
 
 Closed days come from the roll-ups (server/services/report_rollups.py: per centre, day
-and service, summed into months), today is computed live: a year reads 12 month rows per
-centre, not its tickets. The waiting time's median comes from the summed 1-minute
+and service, summed into months), today from its finished tickets folded once and the
+rest live (server/services/report_today.py): a year reads 12 month rows per centre, not
+its tickets. The waiting time's median comes from the summed 1-minute
 histograms (within a minute of the exact figure). A fixed number of statements whatever
 the number of centres (tests/server/test_province_board.py counts them).
 """
@@ -30,13 +31,13 @@ from server.models.centre import CENTRE_KINDS
 from server.services.report_facts import aggregate
 from server.services.report_rollups import (
     Figures,
-    compute_days,
     days_figures,
     ensure_days,
     ensure_months,
     hist_percentile,
     month_end,
 )
+from server.services.report_today import today_days
 from server.services.reports import Period, _utc_offset, period_for, rating_counts, satisfaction
 
 #: Ranking order: the first key that differs decides; None (no figure) ranks last.
@@ -192,7 +193,8 @@ def rollup_figures(
                 cache.keep_closed_days(key, stamp, summed)
         for centre_id, f in summed.items():
             out[i][centre_id].add(f)
-    # Today live, unsaved (with any day after it the period holds: nothing, normally).
+    # Today: its finished tickets folded once (report_today), the rest live (with any day
+    # after it the period holds: nothing, normally).
     for i, p in enumerate(periods):
         if p.end >= today:
             first = max(p.start, today)
@@ -200,8 +202,8 @@ def rollup_figures(
             live = cache.live(key, now) if cache is not None else None
             if live is None:
                 live = (now, defaultdict(Figures))
-                for (centre_id, _, _), f in compute_days(
-                    session, ids, first, p.end, today, timezone
+                for (centre_id, _, _), f in today_days(
+                    session, ids, first, p.end, timezone
                 ).items():
                     live[1][centre_id].add(f)
                 if cache is not None:

@@ -2,8 +2,8 @@
 
 The province reports (server/services/province_reports.py) read these instead of every
 ticket: a year of 168 centres is 168 × 12 month rows, not 12 M tickets. A day is *closed*
-once it is over (before the centre's today); today is computed live by the same queries,
-unsaved. Each row holds counts, sums and a 1-minute histogram of the waits (issue → first
+once it is over (before the centre's today); today is computed by the same queries
+(its finished tickets folded once into `report_live_rollups`: report_today.py). Each row holds counts, sums and a 1-minute histogram of the waits (issue → first
 call), so a median or p90 of the waiting time comes from summed histograms
 (`hist_percentile`: exact to the minute's bucket, not to the second).
 
@@ -194,100 +194,122 @@ def compute_days(
     ids = list(centre_ids)
     out: dict[tuple[int, date, int], Figures] = defaultdict(Figures)
     source = ticket_source(session, ids, first, last, today)
-    run = session.connection().execute
     if source is not None:
-        # One statement: the tickets (stored facts, or today's folded from the events) are
-        # read once as a common table expression, then grouped by each figure's key.
-        src = select(*source.c).cte("day_tickets")
-        svc = func.coalesce(src.c.issue_service, 0)
-        minute = case(
-            (src.c.wait + EPSILON < BUCKET, 0),
-            else_=floor_int(session, (src.c.wait + EPSILON) / BUCKET),
+        ticket_figures(session, source, out)
+    other_figures(session, ids, first, last, timezone, out)
+    return {k: v for k, v in out.items() if first <= k[1] <= last}
+
+
+def ticket_figures(
+    session: Session, source: Any, out: dict[tuple[int, date, int], Figures]
+) -> None:
+    """Add to `out` ((centre, day, service) → Figures) the figures of the tickets `source`
+    (a subquery of report_facts.FACT_COLUMNS): one statement."""
+    run = session.connection().execute
+    # One statement: the tickets (stored facts, or today's folded from the events) are
+    # read once as a common table expression, then grouped by each figure's key.
+    src = select(*source.c).cte("day_tickets")
+    svc = func.coalesce(src.c.issue_service, 0)
+    minute = case(
+        (src.c.wait + EPSILON < BUCKET, 0),
+        else_=floor_int(session, (src.c.wait + EPSILON) / BUCKET),
+    )
+    zero, zf, none = literal(0), cast(literal(0.0), Float), cast(null(), String)
+
+    def part(
+        what: str,
+        service: Any,
+        n: Any,
+        *where: Any,
+        bucket: Any = zero,
+        outcome: Any = none,
+        timed: Any = zero,
+        total: Any = zf,
+    ) -> Any:
+        stmt = select(
+            literal(what).label("what"),
+            src.c.centre_id,
+            src.c.day,
+            service.label("service"),
+            bucket.label("bucket"),
+            outcome.label("outcome"),
+            n.label("n"),
+            timed.label("timed"),
+            total.label("total"),
         )
-        zero, zf, none = literal(0), cast(literal(0.0), Float), cast(null(), String)
+        if where:
+            stmt = stmt.where(*where)
+        groups = [src.c.centre_id, src.c.day, service]
+        if what == "w":
+            groups.append(bucket)
+        if what == "f":
+            groups.append(outcome)
+        return stmt.group_by(*groups)
 
-        def part(
-            what: str,
-            service: Any,
-            n: Any,
-            *where: Any,
-            bucket: Any = zero,
-            outcome: Any = none,
-            timed: Any = zero,
-            total: Any = zf,
-        ) -> Any:
-            stmt = select(
-                literal(what).label("what"),
-                src.c.centre_id,
-                src.c.day,
-                service.label("service"),
-                bucket.label("bucket"),
-                outcome.label("outcome"),
-                n.label("n"),
-                timed.label("timed"),
-                total.label("total"),
-            )
-            if where:
-                stmt = stmt.where(*where)
-            groups = [src.c.centre_id, src.c.day, service]
-            if what == "w":
-                groups.append(bucket)
-            if what == "f":
-                groups.append(outcome)
-            return stmt.group_by(*groups)
+    rows = run(
+        union_all(
+            part("i", svc, func.count(src.c.issue_at)),
+            part(
+                "n",
+                func.coalesce(src.c.ns_service, 0),
+                func.sum(src.c.n_no_show),
+                src.c.n_no_show > 0,
+            ),
+            part(
+                "t",
+                func.coalesce(src.c.tr_service, src.c.issue_service, 0),
+                func.sum(src.c.n_transfer),
+                src.c.n_transfer > 0,
+            ),
+            part(
+                "w",
+                svc,
+                func.count(),
+                src.c.wait.is_not(None),
+                bucket=minute,
+                total=func.sum(src.c.wait),
+            ),
+            part(
+                "f",
+                func.coalesce(src.c.fin_service, 0),
+                func.count(),
+                src.c.finish_at.is_not(None),
+                outcome=src.c.fin_outcome,
+                timed=func.count(src.c.service_time),
+                total=func.coalesce(func.sum(src.c.service_time), 0.0),
+            ),
+        )
+    ).all()
+    for what, centre_id, day, service, bucket, outcome, n, timed, total in rows:
+        f = out[(centre_id, _as_date(day), int(service))]
+        if what == "i":
+            f.counts["issued"] += int(n)
+        elif what == "n":
+            f.counts["no_show"] += int(n)
+        elif what == "t":
+            f.counts["transferred"] += int(n)
+        elif what == "w":
+            f.counts["wait_count"] += int(n)
+            f.sums["wait_sum"] += float(total)
+            add_hist(f.wait_hist, int(bucket), int(n))
+        else:
+            kind = outcome if outcome in ("supplement", "redirected", "left") else "served"
+            f.counts[kind] += int(n)
+            f.counts["service_count"] += int(timed)
+            f.sums["service_sum"] += float(total)
 
-        rows = run(
-            union_all(
-                part("i", svc, func.count(src.c.issue_at)),
-                part(
-                    "n",
-                    func.coalesce(src.c.ns_service, 0),
-                    func.sum(src.c.n_no_show),
-                    src.c.n_no_show > 0,
-                ),
-                part(
-                    "t",
-                    func.coalesce(src.c.tr_service, src.c.issue_service, 0),
-                    func.sum(src.c.n_transfer),
-                    src.c.n_transfer > 0,
-                ),
-                part(
-                    "w",
-                    svc,
-                    func.count(),
-                    src.c.wait.is_not(None),
-                    bucket=minute,
-                    total=func.sum(src.c.wait),
-                ),
-                part(
-                    "f",
-                    func.coalesce(src.c.fin_service, 0),
-                    func.count(),
-                    src.c.finish_at.is_not(None),
-                    outcome=src.c.fin_outcome,
-                    timed=func.count(src.c.service_time),
-                    total=func.coalesce(func.sum(src.c.service_time), 0.0),
-                ),
-            )
-        ).all()
-        for what, centre_id, day, service, bucket, outcome, n, timed, total in rows:
-            f = out[(centre_id, _as_date(day), int(service))]
-            if what == "i":
-                f.counts["issued"] += int(n)
-            elif what == "n":
-                f.counts["no_show"] += int(n)
-            elif what == "t":
-                f.counts["transferred"] += int(n)
-            elif what == "w":
-                f.counts["wait_count"] += int(n)
-                f.sums["wait_sum"] += float(total)
-                add_hist(f.wait_hist, int(bucket), int(n))
-            else:
-                kind = outcome if outcome in ("supplement", "redirected", "left") else "served"
-                f.counts[kind] += int(n)
-                f.counts["service_count"] += int(timed)
-                f.sums["service_sum"] += float(total)
 
+def other_figures(
+    session: Session,
+    ids: list[int],
+    first: date,
+    last: date,
+    timezone: str,
+    out: dict[tuple[int, date, int], Figures],
+) -> None:
+    """Add to `out` the counted ratings pressed and the dossiers received or resolved on
+    the local days first..last: two statements."""
+    run = session.connection().execute
     lo, hi = _utc_bounds(first, last, timezone)
     offset = _utc_offset(timezone, first)
     from server.services.reports import _rating_model, counted_ratings, ratings_available
@@ -343,7 +365,6 @@ def compute_days(
             f.counts["dossiers_resolved"] += int(n)
             f.counts["dossiers_on_time"] += int(n_on_time)
             f.counts["dossiers_late"] += int(n_late)
-    return {k: v for k, v in out.items() if first <= k[1] <= last}
 
 
 def _as_date(value: Any) -> date:
