@@ -40,6 +40,10 @@ def create_app(config: Config | None = None) -> Flask:
     init_security_headers(app)
 
     database = Database(config.database_url)
+    if config.sync_token and not database.is_sqlite:
+        from server.sync.capture import serialise_box_writers
+
+        serialise_box_writers(database.engine)  # a PostgreSQL centre box (docs/sync.md)
     app.extensions["tthcc_db"] = database
 
     @app.teardown_appcontext

@@ -1,10 +1,17 @@
 """What a centre box captures, and the link row that switches capture on.
 
-Capture itself is done by SQLite triggers (migration 20261205_5d0c7a1e9b24): every insert
-or update of a delivered table appends (table, op, row id) to `sync_outbox` in the same
-transaction as the change, numbered by the outbox's AUTOINCREMENT `seq`. SQLite has one
-writer at a time (every write transaction begins IMMEDIATE, server/db.py), so `seq` order is
-commit order: a reader never sees seq n+1 committed before seq n.
+Capture itself is done by triggers: every insert or update of a delivered table appends
+(table, op, row id) to `sync_outbox` in the same transaction as the change, numbered by the
+outbox's `seq`. A reader must never see seq n+1 committed before seq n:
+
+- SQLite (migration 20261205_5d0c7a1e9b24) has one writer at a time (every transaction
+  begins IMMEDIATE, server/db.py), so `seq` order is commit order.
+- PostgreSQL (migration 20261205_a9c4e2f7b318) hands out sequence values to concurrent
+  transactions: its capture function takes the advisory lock `BOX_WRITE_LOCK` until
+  commit first, so capturing transactions run one at a time. A box's server process takes
+  the same lock before the first write of every transaction (`serialise_box_writers`):
+  taken only at the first captured change, a transaction could hold a row lock (a line's
+  numbering row) that the lock's holder needs next, and the two would deadlock.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from server.models import SyncLink, SyncOutbox
@@ -30,6 +37,41 @@ CAPTURED: dict[str, tuple[str, ...]] = {
     "feedback_events": ("insert",),
     "stations": ("update",),  # device_states only
 }
+
+
+#: PostgreSQL box: the advisory lock every capturing transaction holds until it commits
+#: (frozen in migration 20261205_a9c4e2f7b318; a test checks they agree).
+BOX_WRITE_LOCK = 7_421_380_301
+
+_WRITES = ("INSERT", "UPDATE", "DELETE")
+_LOCKED = "serialised"
+
+
+def serialise_box_writers(engine: Engine) -> None:
+    """PostgreSQL centre box: one writing transaction at a time, as on SQLite.
+
+    Before the first statement of a transaction that writes or locks rows (INSERT, UPDATE,
+    DELETE, SELECT … FOR UPDATE), take `BOX_WRITE_LOCK` (held until commit or rollback).
+    Reads never wait. A hall's load (5–10 counters) is far below one writer's capacity.
+    """
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _lock_first(conn, cursor, statement, parameters, context, executemany) -> None:
+        if conn.info.get(_LOCKED):
+            return
+        head = statement.lstrip()[:6].upper()
+        if head in _WRITES or " FOR UPDATE" in statement or " FOR NO KEY UPDATE" in statement:
+            cursor.execute(f"SELECT pg_advisory_xact_lock({BOX_WRITE_LOCK})")
+            conn.info[_LOCKED] = True
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _released(conn) -> None:
+        conn.info.pop(_LOCKED, None)
+
+    @event.listens_for(engine, "checkin")
+    def _returned(dbapi_connection, connection_record) -> None:
+        connection_record.info.pop(_LOCKED, None)  # the pool rolled back whatever was left
 
 
 #: Configuration tables (owned by the hub) → the natural key a change refers to them by: a
