@@ -14,7 +14,7 @@ The function writes nothing unless `sync_link` has a row, as on SQLite: a hub (o
 PostgreSQL hall without a hub) captures nothing and takes no lock.
 
 Revision ID: a9c4e2f7b318
-Revises: f1a2b3c4d5e6
+Revises: f3b8d2a6c417
 Create Date: 2026-12-05 18:00:00
 """
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "a9c4e2f7b318"
-down_revision = "f1a2b3c4d5e6"
+down_revision = "f3b8d2a6c417"
 branch_labels = None
 depends_on = None
 
