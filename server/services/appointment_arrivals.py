@@ -56,7 +56,7 @@ def check_in(
     if station_id is not None and (station is None or station.kind != "kiosk"):
         raise InvalidRequest("Điểm thiết bị không hợp lệ.", f"station {station_id} is not a kiosk")
     centre_id = station.centre_id if station is not None else centre_id
-    row = by_code(session, code)
+    row = by_code(session, code, lock=True)  # a second check-in waits, then answers the same
     if centre_id is not None and row.centre_id != centre_id:
         raise NotFound(
             "Lịch hẹn này không thuộc trung tâm này.", "the appointment is at another centre"

@@ -570,9 +570,14 @@ def cancel(session: Session, *, code: str, now: datetime) -> Appointment:
     return row
 
 
-def by_code(session: Session, code: str) -> Appointment:
+def by_code(session: Session, code: str, *, lock: bool = False) -> Appointment:
+    """The booking of this code; `lock`: its row locked until the commit (a check-in: two
+    at once, a kiosk's retry racing its first try, must not issue two tickets)."""
     code = check_code(code)
-    row = session.execute(select(Appointment).where(Appointment.code == code)).scalar_one_or_none()
+    query = select(Appointment).where(Appointment.code == code)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    row = session.execute(query).scalar_one_or_none()
     if row is None:
         raise NotFound(
             "Không tìm thấy lịch hẹn với mã này: quý khách vui lòng kiểm tra lại mã.",

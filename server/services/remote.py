@@ -230,11 +230,16 @@ def check_in(
     if centre is None:
         raise InvalidRequest("Thiếu trung tâm.", "centre_id or station_id is required")
     remote = session.execute(
-        select(RemoteNumber).where(
+        select(RemoteNumber)
+        .where(
             RemoteNumber.centre_id == centre.id,
             RemoteNumber.day == local_day(now, centre.timezone),
             RemoteNumber.code == code,
         )
+        # Locked: a second check-in at once (a kiosk's retry racing its first try) waits,
+        # then sees the first one's and prints nothing.
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if remote is None:
         raise NotFound(

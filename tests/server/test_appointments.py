@@ -741,3 +741,44 @@ def test_a_counter_shared_by_two_bookable_services_is_not_booked_twice(
             )
         ).scalar_one()
     assert booked == 3
+
+
+def test_six_check_ins_of_one_booking_at_once_issue_one_ticket_and_print_once(
+    app, client, admin, demo, database, clock
+):
+    """The kiosk retries a check-in whose answer was lost (docs/numbering.md, "Retries"):
+    a retry racing the first one must not issue a second ticket or print a second slip."""
+    from server.models import PrintJob, Ticket
+
+    _open_hours(admin, demo)
+    ht1 = _sid(database, "HT1")
+    code = _book(client, ht1, "2026-11-25T09:30:00+07:00", "0912000001").get_json()["code"]
+    clock.set(NOW + timedelta(minutes=25))
+    threads, answers, lock = 6, [], threading.Lock()
+    start = threading.Barrier(threads)
+    kiosk = {"Authorization": f"Bearer {demo.kiosk_token}"}
+
+    def check_in() -> None:
+        caller = app.test_client()
+        start.wait()
+        r = caller.post(
+            "/api/v1/check-in",
+            json={"code": code, "station_id": demo.kiosk_station_id},
+            headers=kiosk,
+        )
+        with lock:
+            answers.append((r.status_code, r.get_json().get("id"), r.get_json().get("error")))
+
+    workers = [threading.Thread(target=check_in) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=30)
+    assert [a[0] for a in answers] == [200] * threads, answers
+    assert len({a[1] for a in answers}) == 1
+    with database.transaction() as s:
+        assert (
+            s.scalar(select(func.count()).select_from(Ticket).where(Ticket.origin.is_not(None)))
+            == 1
+        )
+        assert s.scalar(select(func.count()).select_from(PrintJob)) == 1

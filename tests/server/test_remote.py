@@ -220,3 +220,32 @@ def test_the_phone_page_offers_the_remote_services_and_says_when_a_closed_one_op
     assert f'value="{ct1}" disabled' in html
     assert "chỉ cấp số đến 08:00" in html
     assert "<script>" not in html
+
+
+def test_six_check_ins_of_one_number_at_once_print_it_once(app, client, demo, database, clock):
+    """A kiosk's retry racing its first check-in (docs/numbering.md, "Retries"): the number's
+    row is locked, so one check-in prints and the others answer the same, printing nothing."""
+    code = _take(client, _sid(database, "HT1")).get_json()["remote"]["code"]
+    threads, answers, lock = 6, [], threading.Lock()
+    start = threading.Barrier(threads)
+    kiosk = {"Authorization": f"Bearer {demo.kiosk_token}"}
+
+    def check_in() -> None:
+        caller = app.test_client()
+        start.wait()
+        r = caller.post(
+            "/api/v1/check-in",
+            json={"code": code, "station_id": demo.kiosk_station_id},
+            headers=kiosk,
+        )
+        with lock:
+            answers.append((r.status_code, r.get_json().get("checked_in_now")))
+
+    workers = [threading.Thread(target=check_in) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=30)
+    assert sorted(answers) == [(200, False)] * 5 + [(200, True)], answers
+    with database.transaction() as s:
+        assert len(s.execute(select(PrintJob)).scalars().all()) == 1

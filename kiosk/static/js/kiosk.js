@@ -11,7 +11,7 @@ import { HallConnection, EVENTS } from "/assets/js/lib/hall.js";
 import { t, en, list } from "/assets/js/lib/labels.js";
 import { IdleReset } from "./idle.js";
 import { WedgeScanner } from "./scanner.js";
-import { TicketResult, availabilityError, issueTicket, newRequestId, retryStatus, showRefusal } from "./ticket-result.js";
+import { TicketResult, availabilityError, issueTicket, newRequestId, retryStatus, showRefusal, withRetries } from "./ticket-result.js";
 
 const TAP_GUARD_MS = 350; // a double tap must not land on the next screen's button
 const CATALOG_RETRY_MS = 10000;
@@ -314,8 +314,12 @@ async function checkIn() {
   const body = { code: checkinCode };
   if (Number.isInteger(config.station_id)) body.station_id = config.station_id;
   else if (state.centreId) body.centre_id = state.centreId;
+  const status = retryStatus(byId("checkin-status"));
   try {
-    const ticket = await api("POST", "check-in", { body });
+    // A check-in is safe to repeat (its code: a second one answers the same ticket and
+    // prints nothing), so a lost answer is asked again like a ticket's.
+    const send = (timeoutMs) => api("POST", "check-in", { body, timeoutMs });
+    const ticket = await withRetries(send, { onRetry: () => status.retrying(), retryForMs: config.retry_for * 1000 });
     if (flow !== state.flow) return;
     state.history = [];
     show("result");
@@ -327,6 +331,7 @@ async function checkIn() {
     byId("error-title").textContent = t("kiosk.checkin_title");
     byId("error-title-en").textContent = en("kiosk.checkin_title");
   } finally {
+    status.done();
     if (flow === state.flow) {
       setBusy(false);
       byId("checkin-status").hidden = true;

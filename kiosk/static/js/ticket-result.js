@@ -35,22 +35,16 @@ function retriable(error) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** POST /tickets for one press, retried with the same key for up to retryForMs when the
- *  answer was lost (docs/numbering.md, "Retries"); onRetry(attempt) before each retry.
- *  Throws the api's ApiError; one that outlived the retries has `retried` set. */
-export async function issueTicket({ serviceId, categoryId = null, stationId = null, requestId = newRequestId(), idScan = null, onRetry = () => {}, retryForMs = RETRY_FOR_MS }) {
-  const body = { service_id: serviceId };
-  // An ID card the citizen agreed to link (docs/privacy.md): its token, and the name choice.
-  if (idScan) Object.assign(body, { id_scan: idScan.token, print_name: idScan.printName });
-  if (categoryId !== null && categoryId !== undefined) body.priority_category = categoryId;
-  if (Number.isInteger(stationId)) body.station_id = stationId;
-  const headers = { "Idempotency-Key": requestId };
+/** send(timeoutMs) again while its answer is lost (no answer, a timeout, a bare 502/503/
+ *  504), for up to retryForMs; onRetry(attempt) before each retry. Only for requests that
+ *  are safe to repeat: a ticket with its Idempotency-Key, a check-in by its code. Throws the
+ *  last ApiError; one that outlived the retries has `retried` set. */
+export async function withRetries(send, { onRetry = () => {}, retryForMs = RETRY_FOR_MS } = {}) {
   const deadline = Date.now() + retryForMs;
   for (let attempt = 0; ; attempt += 1) {
     try {
       // An attempt may not outlast the press by much: a stalled link is given up on.
-      const timeoutMs = Math.max(1500, Math.min(6000, deadline - Date.now()));
-      return await api("POST", "tickets", { body, headers, timeoutMs });
+      return await send(Math.max(1500, Math.min(6000, deadline - Date.now())));
     } catch (error) {
       const wait = RETRY_WAITS_MS[Math.min(attempt, RETRY_WAITS_MS.length - 1)];
       if (!retriable(error)) throw error;
@@ -62,6 +56,18 @@ export async function issueTicket({ serviceId, categoryId = null, stationId = nu
       await sleep(wait);
     }
   }
+}
+
+/** POST /tickets for one press, retried with the same key while the answer is lost
+ *  (docs/numbering.md, "Retries"). Throws the api's ApiError (withRetries). */
+export function issueTicket({ serviceId, categoryId = null, stationId = null, requestId = newRequestId(), idScan = null, onRetry, retryForMs }) {
+  const body = { service_id: serviceId };
+  // An ID card the citizen agreed to link (docs/privacy.md): its token, and the name choice.
+  if (idScan) Object.assign(body, { id_scan: idScan.token, print_name: idScan.printName });
+  if (categoryId !== null && categoryId !== undefined) body.priority_category = categoryId;
+  if (Number.isInteger(stationId)) body.station_id = stationId;
+  const headers = { "Idempotency-Key": requestId };
+  return withRetries((timeoutMs) => api("POST", "tickets", { body, headers, timeoutMs }), { onRetry, retryForMs });
 }
 
 /** A press's status line («Đang lấy số…»): retrying() says «Đang thử lại…», done() puts
