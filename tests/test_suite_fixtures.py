@@ -26,3 +26,16 @@ def test_process_wide_fixtures_are_defined_once_and_never_imported():
                 imports += [f"{where}: {a.name}" for a in node.names if a.name in ONCE_PER_PROCESS]
     assert imports == []
     assert definitions == {name: ["tests/conftest.py"] for name in ONCE_PER_PROCESS}
+
+
+def test_the_app_fixture_database_is_at_the_migrations_head(database):
+    """The app fixture runs no migration: its database is a copy of a template made by
+    them (tests/conftest.py), which must be at the one head."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from server.migrate import MIGRATIONS
+
+    with database.engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_heads()
+    assert set(current) == set(ScriptDirectory(str(MIGRATIONS)).get_heads())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import marshmallow as ma
@@ -40,7 +41,62 @@ Blueprint.ARGUMENTS_PARSER = OneSchemaPerClassParser()
 
 
 class TthccApi(Api):
-    """flask-smorest's Api with error bodies a person can act on."""
+    """flask-smorest's Api with error bodies a person can act on, and an OpenAPI document
+    built when first read (served at /api/v1/openapi.json, or ``flask openapi``).
+
+    Converting every route's schemas into the document is about half of what creating an
+    app costs (~40 ms of ~80), and only that one route reads it: every other request, and
+    every app a test makes, goes without. The document is built from the same calls
+    flask-smorest makes while registering, in the same order, on the first read of
+    ``spec`` (tests/server/test_openapi_lazy.py compares it with an eagerly built one).
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self._spec_kwargs_deferred: dict[str, Any] | None = None
+        self._blueprints_deferred: list[tuple[Blueprint, str, Any]] = []
+        self._spec_lock = threading.RLock()
+        self._spec_state = "deferred"  # then "building", then "built"
+        super().__init__(app)
+
+    @property
+    def spec(self) -> Any:
+        if self._spec_state != "built":
+            with self._spec_lock:
+                # "building": this thread, inside the build, reading the spec it is filling.
+                if self._spec_state == "deferred":
+                    self._spec_state = "building"
+                    try:
+                        self._build_spec()
+                    except BaseException:
+                        self._spec_state = "deferred"
+                        raise
+                    self._spec_state = "built"
+        return self.__dict__["_spec"]
+
+    @spec.setter
+    def spec(self, value: Any) -> None:
+        self.__dict__["_spec"] = value
+
+    def _init_spec(self, **kwargs: Any) -> None:
+        # Called by init_app. Only the part that is not the document happens now.
+        from flask_smorest.spec import openapi_cli
+
+        self._spec_kwargs_deferred = kwargs
+        self._app.cli.add_command(openapi_cli)
+
+    def register_blueprint(self, blp: Blueprint, *, parameters: Any = None, **options: Any) -> None:
+        # flask-smorest's register_blueprint, with the document's part deferred.
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._blueprints_deferred.append((blp, name, parameters))
+
+    def _build_spec(self) -> None:
+        super()._init_spec(**(self._spec_kwargs_deferred or {}))
+        spec = self.__dict__["_spec"]
+        for blp, name, parameters in self._blueprints_deferred:
+            blp.register_views_in_doc(self, self._app, spec, name=name, parameters=parameters)
+            spec.tag({"name": name, "description": blp.description})
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         body, status, headers = super().handle_http_exception(error)

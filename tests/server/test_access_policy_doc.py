@@ -35,10 +35,28 @@ def test_every_blueprint_is_registered_from_the_one_list_and_lives_in_its_audien
     # One registration, no imports by name and no blueprint registering another's.
     for path in [*(ROOT / "server").rglob("*.py"), *(ROOT / "kiosk").rglob("*.py")]:
         source = path.read_text(encoding="utf-8")
+        if path == ROOT / "server" / "api" / "__init__.py":
+            source = _without_the_api_objects_own_register_blueprint(source)
         if path.name != "app.py" or path.parent.name != "server":
             assert "register_blueprint(" not in source, path
         if {"web", "api"} & set(path.relative_to(ROOT).parts[:2]):
             assert "__import__(" not in source, path
+
+
+def _without_the_api_objects_own_register_blueprint(source: str) -> str:
+    """server/api/__init__.py less TthccApi.register_blueprint: the method app.py's
+    registrations of API blueprints go through (flask-smorest's, its OpenAPI part
+    deferred), which registers no blueprint of its own."""
+    import ast
+
+    tree = ast.parse(source)
+    (api,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "TthccApi"]
+    (method,) = [
+        n for n in api.body if isinstance(n, ast.FunctionDef) and n.name == "register_blueprint"
+    ]
+    lines = source.splitlines(keepends=True)
+    first = min([method.lineno, *(d.lineno for d in method.decorator_list)]) - 1
+    return "".join(lines[:first] + lines[method.end_lineno :])
 
 
 def test_the_route_table_in_docs_security_is_up_to_date(app):
