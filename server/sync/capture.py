@@ -17,12 +17,13 @@ outbox's `seq`. A reader must never see seq n+1 committed before seq n:
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import Session
 
-from server.models import SyncLink, SyncOutbox
+from server.models import Centre, SyncLink, SyncOutbox
 
 #: Table → operations captured (the migration's trigger list, checked by a test).
 CAPTURED: dict[str, tuple[str, ...]] = {
@@ -112,6 +113,29 @@ def box_id_of(token: str) -> str:
     return box_id
 
 
+#: Back-fill: each projected table's rows of the centre, referenced tables first (the hub
+#: projects in this order), as the SELECT that picks them. Print jobs (not projected) and
+#: stations' device states (sent again on their next change) are left out.
+BACKFILL: tuple[tuple[str, str], ...] = (
+    ("tickets", "SELECT id FROM tickets WHERE centre_id = :centre"),
+    ("ticket_events", "SELECT id FROM ticket_events WHERE centre_id = :centre"),
+    ("counter_events", "SELECT id FROM counter_events WHERE centre_id = :centre"),
+    ("ratings", "SELECT id FROM ratings WHERE centre_id = :centre"),
+    ("dossiers", "SELECT id FROM dossiers WHERE centre_id = :centre"),
+    (
+        "dossier_handoffs",
+        "SELECT h.id FROM dossier_handoffs h JOIN dossiers d ON d.id = h.dossier_id "
+        "WHERE d.centre_id = :centre",
+    ),
+    ("feedback", "SELECT id FROM feedback WHERE centre_id = :centre"),
+    (
+        "feedback_events",
+        "SELECT e.id FROM feedback_events e JOIN feedback f ON f.id = e.feedback_id "
+        "WHERE f.centre_id = :centre",
+    ),
+)
+
+
 def enable(session: Session, box_id: str, centre_code: str) -> SyncLink:
     """Make this database centre box `box_id`: from now on every change is captured."""
     link = session.scalars(select(SyncLink)).first()
@@ -126,6 +150,31 @@ def enable(session: Session, box_id: str, centre_code: str) -> SyncLink:
         )
     link.centre_code = centre_code
     return link
+
+
+def queue_history(session: Session, centre_code: str, now: datetime) -> int:
+    """Queue every row of the centre's history for delivery; how many.
+
+    For a database that becomes a box with a history (a centre that ran on its own before
+    joining the province): every row, in the projection's order, ahead of what the hall
+    does next, so the hub's reports cover the centre's earlier months too. Call it once,
+    in the transaction that first enables the box (no change can fall between the history
+    and the capture: the history's rows are read in that transaction)."""
+    centre_id = session.scalar(select(Centre.id).where(Centre.code == centre_code))
+    if centre_id is None:
+        return 0  # a new box, set up from the hub's configuration: no history here
+    at = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    queued = 0
+    for table_name, rows in BACKFILL:
+        queued += session.execute(
+            text(
+                "INSERT INTO sync_outbox (table_name, op, row_id, captured_at) "
+                f"SELECT '{table_name}', 'insert', picked.id, :at FROM ({rows}) AS picked "
+                "ORDER BY picked.id"
+            ),
+            {"centre": centre_id, "at": at},
+        ).rowcount
+    return queued
 
 
 def link_state(session: Session) -> dict[str, Any]:

@@ -75,31 +75,48 @@ def sync_project(replay: bool, box_ids: tuple[str, ...]) -> None:
             )
 
 
-def enable_from_config(config: Config, centre_code: str | None = None) -> str:
-    """Make this database the configured box (idempotent); returns the box id."""
+def enable_from_config(
+    config: Config, centre_code: str | None = None, *, backfill: bool = True
+) -> tuple[str, int]:
+    """Make this database the configured box (idempotent); returns the box id and how many
+    rows of the centre's history were queued (only the first time, and with `backfill`)."""
+    from sqlalchemy import select
+
+    from server.domain.clock import utcnow
     from server.migrate import upgrade
-    from server.sync.capture import box_id_of, enable
+    from server.models import SyncLink
+    from server.sync.capture import box_id_of, enable, queue_history
 
     box_id = box_id_of(config.sync_token)
+    code = centre_code or config.default_centre_code
     database = _db()
     upgrade(database.engine)
     with database.transaction() as session:
-        enable(session, box_id, centre_code or config.default_centre_code)
-    return box_id
+        first = session.scalars(select(SyncLink)).first() is None
+        enable(session, box_id, code)
+        queued = queue_history(session, code, utcnow()) if first and backfill else 0
+    return box_id, queued
 
 
 @sync_group.command("enable")
 @click.option("--centre", "centre_code", default=None, help="Default: TTHCC_DEFAULT_CENTRE_CODE")
-def sync_enable(centre_code: str | None) -> None:
-    """Make this database a centre box: capture every change of the hall from now on."""
+@click.option(
+    "--no-backfill",
+    is_flag=True,
+    help="Deliver only what happens from now on, not the centre's history in this database",
+)
+def sync_enable(centre_code: str | None, no_backfill: bool) -> None:
+    """Make this database a centre box: capture every change of the hall from now on, and
+    (the first time) queue the centre's history already in this database for the hub."""
     from server.sync.capture import SyncConfigError
 
     config: Config = current_app.config["TTHCC"]
     try:
-        box_id = enable_from_config(config, centre_code)
+        box_id, queued = enable_from_config(config, centre_code, backfill=not no_backfill)
     except SyncConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"centre box {box_id}: capturing")
+    history = f"; {queued} earlier change(s) of the centre queued for the hub" if queued else ""
+    click.echo(f"centre box {box_id}: capturing{history}")
 
 
 @sync_group.command("status")

@@ -783,3 +783,53 @@ def test_days_delivered_late_are_folded_again_so_the_report_counts_them(
             "satisfaction_index": 100.0,
         }
     )
+
+
+def test_a_centre_that_ran_alone_delivers_its_history_first_then_its_new_changes(
+    hub, database, box_token, centre_template, tmp_path
+):
+    """A centre that ran on its own before joining the province: `tthcc sync enable` queues
+    its history (once), so the hub's reports cover its earlier days too."""
+    from server.app import create_app
+    from server.config import Config
+    from server.models import Ticket
+    from server.sync.cli import enable_from_config
+
+    shutil.copy(centre_template, tmp_path / "centre.sqlite3")
+    box = create_app(
+        Config.from_env(
+            {},
+            instance_path=tmp_path / "centre",
+            database_url=f"sqlite:///{tmp_path / 'centre.sqlite3'}",
+            secret_key="test-secret",
+            testing=True,
+            sync_token=box_token,
+        )
+    )
+    box_db = box.extensions["tthcc_db"]
+    with box_db.transaction() as s:
+        centre_id = s.scalar(select(Centre.id).where(Centre.code == "BN-KINHBAC"))
+    serve_citizens(box_db, centre_id, 3, T0 - timedelta(days=2))  # before joining
+    assert _outbox_seqs(box_db) == []  # not a box yet: nothing captured
+    with box.app_context():
+        _box_id, queued = enable_from_config(box.config["TTHCC"])
+        assert enable_from_config(box.config["TTHCC"])[1] == 0  # once only
+    # 3 tickets, their 12 transitions, 3 ratings, and the 3 counters' openings.
+    assert queued == 3 + 12 + 3 + 3 == len(_outbox_seqs(box_db))
+    serve_citizens(box_db, centre_id, 1, T0)  # the first day as a box
+    result = push(box_db, Hub(hub, box_token))
+    # Then the new citizen: ticket, its 3 updates, 4 transitions, rating (counter already open).
+    assert (result.sent, result.duplicates, result.pending) == (queued + 9, 0, 0)
+    received = _inbox(database)
+    tables = [r[2] for r in received]
+    assert tables[:3] == ["tickets"] * 3  # the history first, referenced rows first
+    with database.transaction() as s:
+        days = sorted(
+            s.scalars(
+                select(Ticket.day)
+                .join(Centre, Centre.id == Ticket.centre_id)
+                .where(Centre.code == "BN-KINHBAC", Ticket.status == "done")
+            )
+        )
+    assert days == [(T0 - timedelta(days=2)).date()] * 3 + [T0.date()]
+    box_db.dispose()
