@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from server.models import (
@@ -56,6 +56,19 @@ DEMO_REMOTE_SERVICES = ("HT1", "HT2", "CT1")
 _APPOINTMENTS_SEEDED = "demo_appointments_seeded"
 #: Services that take appointments in the demo (docs/appointments.md).
 DEMO_APPOINTMENT_SERVICES = ("HT1", "DD")
+#: The bulk filers' lane (docs/remote.md): a service of its own, with its own prefix and
+#: range (D0001…), numbers from the phone too, called only at its counter (Quầy 5, last in
+#: its order). Seeded once: an admin's later edits stay.
+DEMO_BULK_LANE = {
+    "code": "DN",
+    "field": "KD",
+    "name": "Tổ chức, doanh nghiệp nộp nhiều hồ sơ",
+    "name_en": "Organisations and businesses filing many dossiers",
+    "prefix": "D",
+    "range": (1, 999),
+    "counter": 5,
+}
+_BULK_LANE_SEEDED = "demo_bulk_lane_seeded"
 
 FIELDS = [
     # code, name, name_en
@@ -250,6 +263,8 @@ def load_demo(
             service.appointments = True
         centre.settings = {**(centre.settings or {}), _APPOINTMENTS_SEEDED: True}
         session.flush()
+    if not (centre.settings or {}).get(_BULK_LANE_SEEDED):
+        seed_bulk_lane(session, centre)
     if os.environ.get(DEMO_HOURS_ENV, "1") != "0" and not (centre.settings or {}).get(
         _HOURS_SEEDED
     ):
@@ -268,6 +283,53 @@ def load_demo(
         issue_station_token(session, counters_station) if issue_counters_token else None,
         tuple((counter_id, number) for counter_id, number in counters),
     )
+
+
+def seed_bulk_lane(session: Session, centre: Centre) -> None:
+    """Once per demo centre (also one loaded before the lane existed): the bulk filers'
+    lane, its field's last service, served last by its counter."""
+    lane = DEMO_BULK_LANE
+    exists = session.execute(
+        select(Service.id).where(Service.centre_id == centre.id, Service.code == lane["code"])
+    ).first()
+    field = session.execute(
+        select(Field).where(Field.centre_id == centre.id, Field.code == lane["field"])
+    ).scalar_one_or_none()
+    counter = session.execute(
+        select(Counter).where(Counter.centre_id == centre.id, Counter.number == lane["counter"])
+    ).scalar_one_or_none()
+    if exists is None and field is not None and counter is not None:
+        position = session.execute(
+            select(func.coalesce(func.max(Service.position), -1) + 1).where(
+                Service.centre_id == centre.id
+            )
+        ).scalar_one()
+        lo, hi = lane["range"]
+        service = Service(
+            centre_id=centre.id,
+            field_id=field.id,
+            code=lane["code"],
+            name=lane["name"],
+            name_en=lane["name_en"],
+            prefix=lane["prefix"],
+            range_start=lo,
+            range_end=hi,
+            priority_policy="interleave",
+            interleave_every=3,
+            position=position,
+            bulk_lane=True,
+            remote_issuing=True,
+        )
+        session.add(service)
+        session.flush()
+        last = session.execute(
+            select(func.coalesce(func.max(CounterService.position), -1) + 1).where(
+                CounterService.counter_id == counter.id
+            )
+        ).scalar_one()
+        session.add(CounterService(counter_id=counter.id, service_id=service.id, position=last))
+    centre.settings = {**(centre.settings or {}), _BULK_LANE_SEEDED: True}
+    session.flush()
 
 
 def seed_hours(session: Session, centre: Centre) -> None:

@@ -20,7 +20,7 @@ def test_a_number_from_the_phone_page_with_its_check_in_code(live_server, browse
         page.goto(f"{live_server.url}/lay-so")
         expect(page.locator("h1")).to_contain_text("Lấy số thứ tự từ xa")
         services = page.locator("input[name=service]")
-        expect(services).to_have_count(3)  # the demo's HT1, HT2, CT1
+        expect(services).to_have_count(4)  # the demo's HT1, HT2, CT1 and the bulk lane DN
         assert_axe_clean(page, "remote-page")
         page.locator("#phone").fill("12345")
         page.locator("#submit").tap()

@@ -161,7 +161,7 @@ def test_counters_list_their_ordered_services(client, demo):
     assert len(counters) >= 6
     assert all(c["services"] for c in counters)
     five = next(c for c in counters if c["number"] == 5)
-    assert [s["position"] for s in five["services"]] == [0, 1, 2]
+    assert [s["position"] for s in five["services"]] == [0, 1, 2, 3]  # XD, KD, DD, DN
 
 
 def test_unknown_ids_are_404_json(client, demo):

@@ -40,7 +40,7 @@ def test_the_lane_has_its_own_numbers_and_only_its_counters_call_them(
             s.get(Counter, counters[number]).status = "open"
     catalog = client.get("/api/v1/catalog").get_json()
     flags = {s["id"]: s["bulk_lane"] for f in catalog["fields"] for s in f["services"]}
-    assert flags[lane["id"]] is True and list(flags.values()).count(True) == 1
+    assert flags[lane["id"]] is True and list(flags.values()).count(True) == 2  # + the demo's
 
     issued = [client.post("/api/v1/tickets", json={"service_id": lane["id"]}).get_json()]
     issued.append(client.post("/api/v1/tickets", json={"service_id": lane["id"]}).get_json())
@@ -77,3 +77,42 @@ def test_the_lane_has_its_own_numbers_and_only_its_counters_call_them(
             resolve=Resolution.SERVED,
         )
         assert out_of_turn.id == issued[1]["id"]
+
+
+def test_the_demo_centre_has_a_bulk_filers_lane(admin, client, demo, database, clock):
+    """The demo's lane DN (issue 14 item 2): its own prefix, numbers at the kiosk and from
+    the phone, said where numbers are taken, and called only at Quầy 5; loading the demo
+    again adds nothing."""
+    from server.demo import load_demo
+    from server.models import Service
+
+    catalog = client.get("/api/v1/catalog").get_json()
+    (lane,) = [s for f in catalog["fields"] for s in f["services"] if s["bulk_lane"]]
+    assert lane["name"] == "Tổ chức, doanh nghiệp nộp nhiều hồ sơ"
+    page = client.get(f"/lay-so?centre={demo.centre_id}").get_data(as_text=True)
+    assert "Luồng riêng cho tổ chức, doanh nghiệp nộp nhiều hồ sơ" in page
+    kiosk = client.post("/api/v1/tickets", json={"service_id": lane["id"]}).get_json()
+    phone = client.post(
+        "/api/v1/remote-tickets", json={"service_id": lane["id"], "phone": "0912345678"}
+    )
+    assert phone.status_code == 201, phone.get_json()
+    assert (kiosk["number"], phone.get_json()["number"]) == ("D0001", "D0002")
+    with database.transaction() as s:
+        counters = dict(s.execute(select(Counter.number, Counter.id)).all())
+        lane_counters = set(
+            s.execute(
+                select(CounterService.counter_id).where(CounterService.service_id == lane["id"])
+            ).scalars()
+        )
+        assert lane_counters == {counters[5]}
+        for number in (1, 5):
+            s.get(Counter, counters[number]).status = "open"
+    with database.transaction() as s, pytest.raises(OtherLane):
+        ops.call_ticket(s, counter_id=counters[1], ticket_id=kiosk["id"], now=clock.moment)
+    with database.transaction() as s:
+        called = ops.call_ticket(s, counter_id=counters[5], ticket_id=kiosk["id"], now=clock.moment)
+        assert called.id == kiosk["id"]
+    with database.transaction() as s:
+        load_demo(s)
+    with database.transaction() as s:
+        assert len(s.execute(select(Service.id).where(Service.code == "DN")).all()) == 1

@@ -205,7 +205,7 @@ def test_migration_down_and_up(app, client, demo, database, clock):
     upgrade(database.engine)
     with database.transaction() as s:
         assert s.execute(select(RemoteNumber)).first() is None
-        assert s.execute(select(Service.remote_issuing)).scalars().all() == [False] * 9
+        assert s.execute(select(Service.remote_issuing)).scalars().all() == [False] * 10
 
 
 def test_the_phone_page_offers_the_remote_services_and_says_when_a_closed_one_opens(
@@ -215,7 +215,7 @@ def test_the_phone_page_offers_the_remote_services_and_says_when_a_closed_one_op
     admin("PATCH", f"/admin/services/{ct1}", json={"issue_cutoff": "08:00"})
     html = client.get(f"/lay-so?centre={demo.centre_id}").get_data(as_text=True)
     assert "Lấy số thứ tự từ xa" in html
-    assert html.count('name="service"') == 3  # HT1, HT2, CT1; not DD
+    assert html.count('name="service"') == 4  # HT1, HT2, CT1, the bulk lane DN; not DD
     assert "Đăng ký, cấp giấy chứng nhận quyền sử dụng đất" not in html
     assert f'value="{ct1}" disabled' in html
     assert "chỉ cấp số đến 08:00" in html
