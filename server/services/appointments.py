@@ -622,6 +622,24 @@ def _still_open(row: Appointment, now: datetime) -> None:
         )
 
 
+def check_can_book(
+    session: Session, *, hold_token: str, phone: str, now: datetime, phone_key: str
+) -> None:
+    """Refuse now, with the message booking would give, a phone that could not confirm the
+    held slot (the hold expired, or the phone holds its bookings already): asked before a
+    one-time code is texted (docs/remote.md, "Phone ownership"). Reads only."""
+    digest = phone_hash(normalize_phone(phone), phone_key)
+    row = session.execute(
+        select(Appointment).where(Appointment.hold_token == hold_token)
+    ).scalar_one_or_none()
+    if row is None or row.status != BookingStatus.HELD.value or row.hold_until <= now:
+        raise HoldExpired(
+            "Khung giờ đã được giữ quá 5 phút và đã trả lại: quý khách vui lòng chọn lại.",
+            "the hold has expired and the seat was released: choose a slot again",
+        )
+    _check_quota(session, session.get(Centre, row.centre_id), digest, now)
+
+
 def _check_quota(session: Session, centre: Centre, digest: str, now: datetime) -> None:
     from server.services.remote import _lock_phone
 

@@ -404,3 +404,35 @@ def test_a_number_proved_today_needs_no_second_code_until_the_day_ends(
     assert "trong ngày" in expired["message"]
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "912345678" not in logged and token not in logged
+
+
+def test_no_code_is_texted_for_a_held_slot_the_phone_could_not_book(
+    many_codes, app, client, admin, demo, database, gateway, clock
+):
+    """/dat-lich asks for its code with the held slot: a phone that holds its bookings
+    already, or a hold that expired, is refused there with booking's own message, and no
+    SMS goes out."""
+    hours = "T2-T6 07:30-11:30, 13:30-17:00; T7 07:30-11:30"
+    assert admin("PATCH", f"/admin/centres/{demo.centre_id}", json={"opening_hours": hours})
+    ht1 = _sid(database, "HT1")
+    app.config["TTHCC"].phone_verification = False  # two bookings for the number, no codes
+    for start in ("2026-11-26T08:00:00+07:00", "2026-11-26T08:15:00+07:00"):
+        r = client.post(
+            "/api/v1/appointments", json={"service_id": ht1, "start": start, "phone": PHONE}
+        )
+        assert r.status_code == 201, r.get_json()
+    app.config["TTHCC"].phone_verification = True
+    hold = client.post(
+        "/api/v1/appointment-holds", json={"service_id": ht1, "start": "2026-11-26T08:30:00+07:00"}
+    ).get_json()["hold"]
+
+    def ask(phone: str = PHONE):
+        return client.post("/api/v1/phone-verifications", json={"phone": phone, "hold": hold})
+
+    quota = _error(ask(), 429, "booking_quota_reached")
+    assert "đã có 2 lịch hẹn sắp tới" in quota["message"]
+    assert not gateway.accepted
+    assert ask("0987654321").status_code == 201  # another number may book it
+    clock.set(NOW + timedelta(minutes=6))  # the hold is over
+    _error(ask("0987000000"), 409, "hold_expired")
+    assert len(gateway.accepted) == 1

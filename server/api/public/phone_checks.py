@@ -13,7 +13,7 @@ from marshmallow import fields, validate
 from server.api.schemas import BaseSchema
 from server.domain import phone_check as rules
 from server.runtime import db, now
-from server.services import phone_check, remote
+from server.services import appointments, phone_check, remote
 
 blp = Blueprint("phone_checks", __name__, description="Phone ownership (mã xác nhận SMS)")
 
@@ -31,6 +31,15 @@ class CodeRequest(BaseSchema):
             "when that number could not be taken now (the phone's quotas, the hours, the "
             "cut-off, the day's cap, a closed day), the same refusal comes here and no "
             "code is sent"
+        },
+    )
+    hold = fields.String(
+        load_default=None,
+        validate=validate.Length(max=64),
+        metadata={
+            "description": "The held slot the code is for (/dat-lich): when it could not be "
+            "booked with this phone (the hold expired, the phone's bookings quota), the same "
+            "refusal comes here and no code is sent"
         },
     )
 
@@ -67,6 +76,10 @@ class PhoneVerificationsView(MethodView):
                 phone=body["phone"],
                 now=now(),
                 phone_key=key,
+            )
+        if body["hold"] is not None:  # likewise a booking the phone could not confirm
+            appointments.check_can_book(
+                session, hold_token=body["hold"], phone=body["phone"], now=now(), phone_key=key
             )
         pending = phone_check.request_code(session, phone=body["phone"], now=now(), key=key)
         row_id, masked = pending.row.id, pending.row.phone_masked

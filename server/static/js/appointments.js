@@ -145,7 +145,7 @@ if (form) {
     try {
       if (phoneCode.required && !phoneCode.sentTo(phone) && !phoneCode.proved(phone)) {
         fail("");
-        await phoneCode.send(phone); // «Nhập mã xác nhận đã gửi tới số …», then confirm again
+        await phoneCode.send(phone, { hold: hold.token }); // «Nhập mã xác nhận đã gửi tới số …», then confirm again
         return;
       }
       if (!phoneCode.typed(phone)) return fail("Vui lòng nhập đủ 6 chữ số của mã xác nhận. / Type the 6-digit code.");
@@ -161,7 +161,7 @@ if (form) {
         if (phoneCode.required && !("code" in body) && PROOF_REFUSED.has(error.code)) {
           forgetProof(); // the day's proof is over: a code as usual
           fail("");
-          await phoneCode.send(phone);
+          await phoneCode.send(phone, { hold: hold.token });
           return;
         }
         throw error;

@@ -51,9 +51,10 @@ export class PhoneCode {
     this.onError = onError;
     this.verification = null;
     this.phone = null;
+    this.context = {};
     this.timer = null;
     if (!section) return;
-    byId("resend").addEventListener("click", () => this.send(this.phone).catch((e) => this.onError(e.message)));
+    byId("resend").addEventListener("click", () => this.send(this.phone, this.context).catch((e) => this.onError(e.message)));
     byId("change-phone").addEventListener("click", () => {
       this.reset();
       byId("phone").focus();
@@ -69,13 +70,14 @@ export class PhoneCode {
     return this.required && this.verification !== null && this.phone === phone;
   }
 
-  /** Text a code to `phone`; `serviceId` (/lay-so): refused, with the number's own
-   * message and no SMS, when that number could not be taken now. */
-  async send(phone, serviceId = null) {
-    const body = serviceId === null ? { phone } : { phone, service_id: serviceId };
-    const sent = await api("POST", "phone-verifications", { body });
+  /** Text a code to `phone`; `context` ({service_id} on /lay-so, {hold} on /dat-lich):
+   * refused, with the number's or the booking's own message and no SMS, when it could
+   * not be taken now. */
+  async send(phone, context = {}) {
+    const sent = await api("POST", "phone-verifications", { body: { phone, ...context } });
     this.verification = sent.verification;
     this.phone = phone;
+    this.context = context;
     setText(byId("verify-phone"), sent.phone);
     byId("otp").value = "";
     this.section.hidden = false;

@@ -37,7 +37,7 @@ if (form) {
       if (code.required && !code.sentTo(phone) && !code.proved(phone)) {
         // Refused with the number's own message (quota, hours, cap), no SMS, when the
         // number could not be taken; else «Nhập mã xác nhận đã gửi tới số …».
-        await code.send(phone, serviceId);
+        await code.send(phone, { service_id: serviceId });
         return;
       }
       if (!code.typed(phone)) {
@@ -51,7 +51,7 @@ if (form) {
       } catch (error) {
         if (code.required && !("code" in body) && PROOF_REFUSED.has(error.code)) {
           forgetProof(); // the day's proof is over: a code as usual
-          await code.send(phone, serviceId);
+          await code.send(phone, { service_id: serviceId });
           return;
         }
         throw error;
