@@ -36,6 +36,7 @@ from server.models.base import MAX_DB_INT, MIN_DB_INT
 from server.services import audit
 from server.services.auth import generate_password_hash
 from server.services.hours import cutoff_value, hours_text, hours_value
+from server.sync.capture import refuse_hub_owned_edit
 
 
 class Forbidden(DomainError):
@@ -633,6 +634,7 @@ def is_timezone(name: str | None) -> bool:
 def create(
     session: Session, ent: Entity, raw: Mapping[str, Any], *, actor: User, now: datetime
 ) -> Any:
+    refuse_hub_owned_edit(session, ent.name)
     values = coerce(ent, raw, partial=False)
     if ent.name == "users":
         password = str(raw.get("password") or "")
@@ -669,6 +671,7 @@ def create(
 def update(
     session: Session, ent: Entity, row: Any, raw: Mapping[str, Any], *, actor: User, now: datetime
 ) -> Any:
+    refuse_hub_owned_edit(session, ent.name)
     before = snapshot(ent, row)
     values = coerce(ent, raw, partial=True)
     if ent.name == "centres" and "code" in values and values["code"] != row.code:
@@ -694,6 +697,7 @@ def update(
 
 def delete(session: Session, ent: Entity, row: Any, *, actor: User, now: datetime) -> None:
     """Delete, or refuse with 409 when history refers to it (deactivate it instead)."""
+    refuse_hub_owned_edit(session, ent.name)
     _check(session, ent, row, actor)
     if ent.name == "users" and row.id == actor.id:
         raise InvalidRequest("Không thể tự xoá tài khoản của mình.", "cannot delete yourself")
@@ -727,6 +731,7 @@ def delete(session: Session, ent: Entity, row: Any, *, actor: User, now: datetim
 def reset_password(
     session: Session, user: User, password: str, *, actor: User, now: datetime
 ) -> None:
+    refuse_hub_owned_edit(session, "users")
     _check(session, ENTITIES["users"], user, actor)
     if len(password) < 8:
         raise InvalidRequest("Mật khẩu phải có ít nhất 8 ký tự.", "password must be 8+ characters")

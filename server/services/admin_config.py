@@ -172,6 +172,9 @@ def import_config(
     now: datetime,
 ) -> Centre:
     """Create centre `code` from an exported set-up (refuses a code already in use)."""
+    from server.sync.capture import refuse_hub_owned_edit
+
+    refuse_hub_owned_edit(session, "centres")
     if _need(data, "format", str) != FORMAT or data.get("version") != VERSION:
         raise InvalidRequest(
             "Đây không phải tệp cấu hình TTHCC (phiên bản 1).", "not a tthcc-config v1 file"

@@ -17,6 +17,7 @@ from server.domain.errors import InvalidRequest, NotFound
 from server.domain.search import rank
 from server.domain.textfold import fold, search_terms
 from server.models import Field, Procedure, Service
+from server.sync.capture import refuse_hub_owned_edit
 
 logger = logging.getLogger(__name__)
 
@@ -422,6 +423,7 @@ def create_procedure(
     session: Session, values: dict[str, Any], *, actor: Any, now: datetime
 ) -> Procedure:
     """A new procedure from validated values (see server.api.admin.procedures), audited."""
+    refuse_hub_owned_edit(session, "procedures")
     from server.services import audit
 
     procedure = Procedure(
@@ -451,6 +453,7 @@ def update_procedure(
     session: Session, procedure: Procedure, values: dict[str, Any], *, actor: Any, now: datetime
 ) -> Procedure:
     """Change the given attributes (not the centre); the audit keeps before → after."""
+    refuse_hub_owned_edit(session, "procedures")
     from server.services import audit
 
     before = admin_snapshot(procedure)
@@ -476,6 +479,7 @@ def deactivate_procedure(
     session: Session, procedure: Procedure, *, actor: Any, now: datetime
 ) -> Procedure:
     """Soft delete: hidden from the public catalogue and the kiosk, kept for dossiers."""
+    refuse_hub_owned_edit(session, "procedures")
     from server.services import audit
 
     before = admin_snapshot(procedure)

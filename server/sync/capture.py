@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import Session
 
+from server.domain.errors import DomainError
 from server.models import Centre, SyncLink, SyncOutbox
 
 #: Table → operations captured (the migration's trigger list, checked by a test).
@@ -99,6 +100,35 @@ def config_refs(table_name: str) -> dict[str, str]:
             if fk.column.table.name in CONFIG_KEYS:
                 refs[column.name] = fk.column.table.name
     return refs
+
+
+#: Administration entities the hub owns on a centre box (its configuration document): an
+#: edit on the box is refused, not applied and then silently overwritten at the next pull.
+HUB_OWNED = frozenset(
+    {"centres", "fields", "services", "counters", "users", "priority_categories", "procedures"}
+)
+
+
+class OwnedByHub(DomainError):
+    code = "owned_by_hub"
+    http_status = 409
+
+
+def refuse_hub_owned_edit(session: Session, entity: str) -> None:
+    """On a centre box, refuse to change configuration the province hub owns (409)."""
+    if entity not in HUB_OWNED:
+        return
+    if session.scalar(select(SyncLink.id).limit(1)) is None:
+        return  # a hub, or a hall without one: its own administrator owns everything
+    raise OwnedByHub(
+        "Cấu hình này (dịch vụ, quầy, thủ tục, tài khoản…) do máy chủ tỉnh quản lý: hãy sửa "
+        "trên trang quản trị của máy chủ tỉnh, máy của trung tâm sẽ nhận thay đổi ở lần đồng "
+        "bộ tiếp theo.",
+        "This configuration (services, counters, procedures, users…) is owned by the "
+        "province hub: change it in the hub's administration; the centre box receives it at "
+        "the next sync.",
+        details={"entity": entity},
+    )
 
 
 class SyncConfigError(Exception):

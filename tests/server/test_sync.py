@@ -833,3 +833,55 @@ def test_a_centre_that_ran_alone_delivers_its_history_first_then_its_new_changes
         )
     assert days == [(T0 - timedelta(days=2)).date()] * 3 + [T0.date()]
     box_db.dispose()
+
+
+def test_a_box_refuses_edits_of_configuration_the_hub_owns_and_keeps_its_own_stations(centre, hub):
+    """On a centre box, services, counters, procedures, users… come from the hub: an edit is
+    refused with a message saying where to make it (not applied, then silently overwritten
+    at the next pull). Stations are the centre's own. The hub itself edits as before."""
+    from server.models import Procedure, Service, Station
+
+    def admin_client(app):
+        client = app.test_client()
+        r = client.post("/api/v1/auth/token", json={"username": "admin", "password": "tthcc-admin"})
+        return client, {"Authorization": f"Bearer {r.get_json()['token']}"}
+
+    client, auth = admin_client(centre)
+    box_db = centre.extensions["tthcc_db"]
+    with box_db.transaction() as s:
+        service = s.scalars(select(Service).where(Service.centre_id == centre.centre_id)).first()
+        service_id, service_name = service.id, service.name
+        procedure_id = s.scalars(select(Procedure.id)).first()
+        station_id = s.scalars(select(Station.id).where(Station.code == "KIOSK-1")).one()
+        user_id = s.scalar(text("SELECT id FROM users WHERE username = 'canbo1'"))
+    refused = [
+        client.patch(
+            f"/api/v1/admin/services/{service_id}", json={"name": "Sửa ở hộp"}, headers=auth
+        ),
+        client.post(
+            "/api/v1/admin/counters", json={"number": 42, "name": "Quầy mới"}, headers=auth
+        ),
+        client.delete(f"/api/v1/admin/procedures/{procedure_id}", headers=auth),
+        client.post(
+            f"/api/v1/admin/users/{user_id}/password",
+            json={"password": "mat-khau-moi"},
+            headers=auth,
+        ),
+    ]
+    for r in refused:
+        assert r.status_code == 409, r.get_json()
+        assert r.get_json()["error"] == "owned_by_hub"
+        assert "máy chủ tỉnh" in r.get_json()["message"]
+    with box_db.transaction() as s:
+        assert s.get(Service, service_id).name == service_name  # nothing applied
+    kept = client.patch(
+        f"/api/v1/admin/stations/{station_id}", json={"name": "Ki-ốt cửa chính"}, headers=auth
+    )
+    assert kept.status_code == 200, kept.get_json()
+    hub_client, hub_auth = admin_client(hub)
+    with hub.extensions["tthcc_db"].transaction() as s:
+        hub_service = s.scalars(select(Service.id)).first()
+    r = hub_client.patch(
+        f"/api/v1/admin/services/{hub_service}", json={"name": "Sửa ở tỉnh"}, headers=hub_auth
+    )
+    assert r.status_code == 200, r.get_json()
