@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -43,6 +44,9 @@ class NumberSequence(Base):
     #: service): kept by triggers on `tickets` in the writing transaction, never by the
     #: code (migration d5e6f7a8b9c0); `queue.updated` reads it instead of counting.
     waiting: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Bumped by the same triggers whenever `waiting` moves (migration a9c4e6f1d2b8): the
+    #: order of a line's counts, carried by `queue.updated` so a page can drop an older one.
+    waiting_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Ticket(Base):

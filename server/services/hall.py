@@ -79,7 +79,8 @@ def snapshot(session: Session, centre_id: int, now: datetime) -> dict[str, Any]:
     """Counters with their current ticket, waiting counts, recent calls: the whole hall."""
     centre = centre_or_404(session, centre_id)
     day = local_day(now, centre.timezone)
-    counts = waiting_counts(session, centre.id, day)
+    stamps: dict[int, int] = {}
+    counts = waiting_counts(session, centre.id, day, stamps)
     counters, current = counters_with_current(session, centre.id)
     services = (
         session.execute(
@@ -123,6 +124,10 @@ def snapshot(session: Session, centre_id: int, now: datetime) -> dict[str, Any]:
         ],
         "recent_calls": calls,
         "latest_call": calls[0] if calls else None,
+        # The versions of the waiting counts above (queue.updated's `day` and `stamps`): an
+        # event older than the snapshot does not undo it.
+        "waiting_day": day.isoformat(),
+        "waiting_stamps": {str(sid): v for sid, v in sorted(stamps.items())},
     }
 
 

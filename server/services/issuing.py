@@ -274,7 +274,8 @@ def issue_ticket(
         station_id=station_id,
     )
 
-    counts = waiting_counts(session, centre.id, day)
+    stamps: dict[int, int] = {}
+    counts = waiting_counts(session, centre.id, day, stamps)
     if values["is_priority"]:
         in_line = waiting_in_service(session, service.id, day, priority_only=True)
     else:
@@ -302,7 +303,7 @@ def issue_ticket(
         )
 
     emit_ticket(session, events.TICKET_ISSUED, ticket, centre, waiting_ahead=waiting_ahead)
-    emit_queue(session, centre, now, counts)
+    emit_queue(session, centre, now, counts, stamps)
     return IssuedTicket(
         ticket,
         waiting_ahead,

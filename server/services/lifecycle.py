@@ -60,7 +60,7 @@ from server.models.base import detached
 from server.models.centre import counter_label
 from server.services import events
 from server.services.lines import CounterLine, expire_loaded, line_waiting, take_head
-from server.services.queue import waiting_counts
+from server.services.queue import queue_payload, waiting_counts
 from server.services.report_rollups import invalidate_if_past
 from server.services.trail import record_events
 from server.services.views import broadcast_ticket_view, counter_dict
@@ -555,14 +555,12 @@ def _announce(run: _Run, decision: domain.Decision) -> None:
         box.append(counter_message(counter, run.rows.get(counter.current_ticket_id)))
     if decision.queue_changed and centre_id is not None:
         day = local_day(run.now, run.timezone)
-        counts = waiting_counts(run.session, centre_id, day)
+        stamps: dict[int, int] = {}
+        counts = waiting_counts(run.session, centre_id, day, stamps)
         box.append(
             OutboxMessage(
                 events.QUEUE_UPDATED,
-                {
-                    "centre_id": centre_id,
-                    "services": [{"id": sid, "waiting": n} for sid, n in sorted(counts.items())],
-                },
+                queue_payload(centre_id, day, counts, stamps),
                 (events.centre_room(centre_id),),
             )
         )

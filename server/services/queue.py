@@ -19,14 +19,12 @@ from server.services import events
 #: The lines' waiting counts, kept on the numbering rows by triggers on `tickets`
 #: (migration d5e6f7a8b9c0): a look-up of the centre's rows of the day, not a count of its
 #: waiting tickets (which grew ~0.25 ms per 1,000 waiting, on every call and issue).
+#: Every line of the day that has a row, with its version (`waiting_version`, bumped with
+#: each change of `waiting`): a line at 0 is listed too, so its version travels.
 _WAITING_COUNTS = (
-    select(NumberSequence.service_id, NumberSequence.waiting)
+    select(NumberSequence.service_id, NumberSequence.waiting, NumberSequence.waiting_version)
     .join(Service, Service.id == NumberSequence.service_id)
-    .where(
-        Service.centre_id == bindparam("centre_id"),
-        NumberSequence.day == bindparam("day"),
-        NumberSequence.waiting > 0,
-    )
+    .where(Service.centre_id == bindparam("centre_id"), NumberSequence.day == bindparam("day"))
 )
 
 
@@ -47,28 +45,55 @@ def lock_sequence(session: Session, service_id: int, day: date) -> NumberSequenc
     return session.execute(stmt.execution_options(populate_existing=True)).scalar_one()
 
 
-def waiting_counts(session: Session, centre_id: int, day: date) -> dict[int, int]:
-    """Waiting tickets per service id for the centre's day."""
+def waiting_counts(
+    session: Session, centre_id: int, day: date, stamps: dict[int, int] | None = None
+) -> dict[int, int]:
+    """Waiting tickets per service id for the centre's day (lines with nobody left out).
+    `stamps`, when given, receives every line's version of that count (lines at 0 too)."""
     # Core statements run on the session's connection directly: same transaction, without
     # the ORM execution layer (measurably cheaper on the hot paths). Pending ORM changes
     # (a requeued ticket, say) must reach the database before we count.
     session.flush()
     rows = session.connection().execute(_WAITING_COUNTS, {"centre_id": centre_id, "day": day})
-    return {service_id: count for service_id, count in rows}
+    counts = {}
+    for service_id, count, version in rows:
+        if count > 0:
+            counts[service_id] = count
+        if stamps is not None:
+            stamps[service_id] = int(version)
+    return counts
+
+
+def queue_payload(
+    centre_id: int, day: date, counts: dict[int, int], stamps: dict[int, int]
+) -> dict:
+    """`queue.updated`: the waiting count of every line (unlisted: nobody), and each line's
+    version of it (`stamps`, per `day`: a page keeps a line's count unless the event's
+    version is at least the one it shows — two events may arrive out of order from two
+    processes behind Redis)."""
+    return {
+        "centre_id": centre_id,
+        "services": [{"id": sid, "waiting": n} for sid, n in sorted(counts.items())],
+        "day": day.isoformat(),
+        "stamps": {str(sid): v for sid, v in sorted(stamps.items())},
+    }
 
 
 def emit_queue(
-    session: Session, centre: Centre, now: datetime, counts: dict[int, int] | None = None
+    session: Session,
+    centre: Centre,
+    now: datetime,
+    counts: dict[int, int] | None = None,
+    stamps: dict[int, int] | None = None,
 ) -> dict[int, int]:
-    if counts is None:
-        counts = waiting_counts(session, centre.id, local_day(now, centre.timezone))
+    day = local_day(now, centre.timezone)
+    if counts is None or stamps is None:
+        stamps = {}
+        counts = waiting_counts(session, centre.id, day, stamps)
     outbox(session).append(
         OutboxMessage(
             events.QUEUE_UPDATED,
-            {
-                "centre_id": centre.id,
-                "services": [{"id": sid, "waiting": n} for sid, n in sorted(counts.items())],
-            },
+            queue_payload(centre.id, day, counts, stamps),
             (events.centre_room(centre.id),),
         )
     )

@@ -79,6 +79,11 @@ class HallClient:
         self.lock = threading.Lock()
         self.nodes: list[str] = []  # the process of each snapshot, in order
         self.waiting: dict[int, int] = {}
+        # lib/hall.js LineStamps: each line's version of its count shown, per day; and what
+        # a screen applying every queue.updated as it comes would show (for the figures).
+        self.day: str | None = None
+        self.stamps: dict[int, int] = {}
+        self.unordered: dict[int, int] = {}
         self.issued: Counter[int] = Counter()
         self.snapshots = 0
         self.snapshot_event = threading.Event()
@@ -102,13 +107,29 @@ class HallClient:
         with self.lock:
             self.nodes.append(snap.get("node", "?"))
             self.waiting = {s["id"]: s["waiting"] for s in snap["services"]}
+            self.unordered = dict(self.waiting)
+            self.day = snap.get("waiting_day")
+            self.stamps = {int(k): v for k, v in (snap.get("waiting_stamps") or {}).items()}
             self.snapshots += 1
         self.snapshot_event.set()
 
     def _on_queue(self, payload: dict[str, Any]) -> None:
         with self.lock:
             listed = {s["id"]: s["waiting"] for s in payload["services"]}
-            self.waiting = {sid: listed.get(sid, 0) for sid in self.waiting}
+            self.unordered = {sid: listed.get(sid, 0) for sid in self.unordered}
+            if self.day and payload["day"] < self.day:
+                return  # an earlier day's
+            if payload["day"] != self.day:
+                self.day, self.stamps = payload["day"], {}
+            stale = set()
+            for key, version in payload["stamps"].items():
+                if version < self.stamps.get(int(key), -1):
+                    stale.add(int(key))
+                else:
+                    self.stamps[int(key)] = version
+            self.waiting = {
+                sid: n if sid in stale else listed.get(sid, 0) for sid, n in self.waiting.items()
+            }
 
     def _on_issued(self, payload: dict[str, Any]) -> None:
         with self.lock:

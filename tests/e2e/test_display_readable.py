@@ -195,3 +195,47 @@ def test_zone_tv_is_readable(server, open_page):
     assert page.locator("#zone").text_content() == "Khu vực A"
     measure(page, "zone TV")
     assert_axe_clean(page, "display-zone")
+
+
+def test_a_waiting_count_older_than_the_one_shown_is_kept_out(server, open_page):
+    """`queue.updated` carries each line's version of its count (`stamps`, per `day`): with
+    several processes behind Redis two updates can arrive out of order, and the TV keeps the
+    newer count (lib/hall.js LineStamps). Real events first, then an older one, one of an
+    earlier day and a newer one handed to the page's event handler."""
+    page = open_page(f"{server.url}/display/?muted=1&slides=0")
+    service = requests.get(f"{server.url}/api/v1/counters/1", timeout=5).json()["services"][0]
+    line = service["id"]
+    seen = f"() => tthccDisplay.state.stamps.seen.get({line}) || 0"
+    before = page.evaluate(seen)
+    requests.post(f"{server.url}/api/v1/tickets", json={"service_id": line}, timeout=5)
+    page.wait_for_function(f"() => ({seen})() > {before}", timeout=10_000)
+    version, waiting, day, field = page.evaluate(
+        f"""() => {{ const s = tthccDisplay.state.services.get({line});
+                    return [tthccDisplay.state.stamps.seen.get({line}), s.waiting,
+                            tthccDisplay.state.stamps.day, s.field_id]; }}"""
+    )
+    assert waiting >= 1 and version >= 1
+
+    def shown() -> tuple[int, str]:
+        return page.evaluate(
+            f"""() => {{ const f = tthccDisplay.state.visibleFields().find(f => f.id === {field});
+                        const li = [...document.querySelectorAll('#waiting li')]
+                          .find(li => li.querySelector('.w-name').textContent === f.name);
+                        return [tthccDisplay.state.services.get({line}).waiting,
+                                li.querySelector('.w-count').textContent]; }}"""
+        )
+
+    def send(day_: str, stamp: int, n: int) -> None:
+        page.evaluate(
+            "([day, line, stamp, n]) => tthccDisplay.hall.handlers.onEvent('queue.updated',"
+            " {centre_id: 1, day, services: [{id: line, waiting: n}], stamps: {[line]: stamp}})",
+            [day_, line, stamp, n],
+        )
+
+    steady = shown()
+    send(day, version - 1, waiting + 40)  # older: kept out
+    assert shown() == steady
+    send("2000-01-01", version + 100, waiting + 50)  # another, earlier day's: kept out
+    assert shown() == steady
+    send(day, version + 1, waiting + 7)  # newer: shown
+    assert shown() == [waiting + 7, str(int(steady[1]) + 7)]

@@ -125,3 +125,51 @@ def test_migration_counts_the_tickets_already_waiting(client, database, demo):
     assert assert_counts_exact(database) == {HT1: 2, CT1: 1}
     post(client, "/api/v1/counters/1/call-next", staff)  # and the triggers are back
     assert assert_counts_exact(database) == {HT1: 1, CT1: 1}
+
+
+def test_queue_updated_versions_order_each_lines_count_under_racing_writers(
+    app, client, database, demo
+):
+    """Each line's count in `queue.updated` travels with its version (number_sequences.
+    waiting_version, bumped by the triggers in the writing transaction): under racing calls
+    and issues, one version never carries two counts, the newest is the line's count now,
+    and the events applied in any order — newest first here, as two processes behind Redis
+    may deliver them — leave a page that keeps the newer version (lib/hall.js LineStamps)
+    showing the truth, as the snapshot does."""
+    from tests.server.test_realtime import sio
+
+    hall = sio(app, "/hall")
+    hall.emit("subscribe", {"centre_id": demo.centre_id}, namespace="/hall")
+    hall.get_received("/hall")
+    test_counts_exact_when_issues_and_calls_race(app, client, database, demo)
+    truth = assert_counts_exact(database)
+    events = [m["args"][0] for m in hall.get_received("/hall") if m["name"] == "queue.updated"]
+    assert len(events) >= 10
+    today = events[-1]["day"]
+    seen: dict[int, dict[int, int]] = {}  # line → version → count
+    for e in events:
+        assert e["day"] == today
+        counts = {s["id"]: s["waiting"] for s in e["services"]}
+        for key, version in e["stamps"].items():
+            seen.setdefault(int(key), {}).setdefault(version, counts.get(int(key), 0))
+            assert seen[int(key)][version] == counts.get(int(key), 0), (key, version)
+    for line, versions in seen.items():
+        assert versions[max(versions)] == truth.get(line, 0)
+        assert len(versions) > 1 or line not in (HT1, HT2, CT1)
+
+    def page(order: list[dict]) -> dict[int, int]:
+        shown: dict[int, tuple[int, int]] = {}  # line → (version, count)
+        for e in order:
+            counts = {s["id"]: s["waiting"] for s in e["services"]}
+            for key, version in e["stamps"].items():
+                if int(key) not in shown or version >= shown[int(key)][0]:
+                    shown[int(key)] = (version, counts.get(int(key), 0))
+        return {line: n for line, (_, n) in shown.items() if n}
+
+    assert page(list(reversed(events))) == page(events) == truth
+    hall.emit("subscribe", {"centre_id": demo.centre_id}, namespace="/hall")
+    snap = hall.get_received("/hall")[0]["args"][0]
+    assert snap["waiting_day"] == today
+    assert {int(k): v for k, v in snap["waiting_stamps"].items()} == {
+        line: max(versions) for line, versions in seen.items()
+    }

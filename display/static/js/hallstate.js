@@ -3,7 +3,7 @@
 // HallConnection (/assets/js/lib/hall.js).
 
 import { CentreClock } from "/assets/js/lib/clock.js";
-import { EVENTS } from "/assets/js/lib/hall.js";
+import { EVENTS, LineStamps } from "/assets/js/lib/hall.js";
 
 export const CALL_EVENTS = [EVENTS.TICKET_CALLED, EVENTS.TICKET_RECALLED];
 
@@ -36,6 +36,7 @@ export class HallState {
     this.latestCall = null;
     this.clock = new CentreClock(); // the centre's wall clock, from server_time
     this.lastCallAtMs = 0; // newest call seen, to find calls missed while disconnected
+    this.stamps = new LineStamps(); // versions of the waiting counts shown
   }
 
   inZone(counterId) {
@@ -49,6 +50,7 @@ export class HallState {
     this.centre = snapshot.centre;
     this.counters = new Map(snapshot.counters.map((c) => [c.id, c]));
     this.services = new Map(snapshot.services.map((s) => [s.id, s]));
+    this.stamps.reset(snapshot.waiting_day, snapshot.waiting_stamps);
     this.fields = snapshot.fields;
     const serverMs = Date.parse(snapshot.server_time);
     this.clock.sync(snapshot.server_time || "");
@@ -74,8 +76,12 @@ export class HallState {
     if (name === EVENTS.COUNTER_UPDATED) {
       this.counters.set(payload.counter.id, payload.counter);
     } else if (name === EVENTS.QUEUE_UPDATED) {
+      const stale = this.stamps.stale(payload); // lines whose count here is older than shown
+      if (stale === null) return null;
       const waiting = new Map(payload.services.map((s) => [s.id, s.waiting]));
-      for (const service of this.services.values()) service.waiting = waiting.get(service.id) || 0;
+      for (const service of this.services.values()) {
+        if (!stale.has(service.id)) service.waiting = waiting.get(service.id) || 0;
+      }
       for (const field of this.fields) {
         field.waiting = [...this.services.values()]
           .filter((s) => s.field_id === field.id)

@@ -364,3 +364,37 @@ def test_expired_token_returns_to_login_with_a_message(ui: CounterUI, hall: Hall
 
     ui.log_in("canbo1")
     expect(ui.page.locator("#view-picker")).to_be_visible()
+
+
+def test_a_waiting_count_older_than_the_one_shown_is_kept_out(ui: CounterUI, hall: Hall) -> None:
+    """`queue.updated` carries each line's version (`stamps`, per `day`): two processes
+    behind Redis may deliver two updates out of order; the counter page keeps the newer
+    count of each line (lib/hall.js LineStamps)."""
+    ht1, ht2 = hall.services["HT1"]["id"], hall.services["HT2"]["id"]
+    ui.start_at(1)
+    hall.issue("HT1")
+    hall.issue("HT2")
+    expect(ui.waiting(ht1)).to_have_text("1")
+    expect(ui.waiting(ht2)).to_have_text("1")
+    day, v1, v2 = ui.page.evaluate(
+        f"""() => {{ const s = tthccCounter.state.stamps;
+                    return [s.day, s.seen.get({ht1}), s.seen.get({ht2})]; }}"""
+    )
+
+    def send(day_: str, stamps: dict, services: list) -> None:
+        ui.page.evaluate(
+            "([day, stamps, services]) => tthccCounter.state.hall.handlers.onEvent("
+            "'queue.updated', {centre_id: tthccCounter.state.centreId, day, services, stamps})",
+            [day_, {str(k): v for k, v in stamps.items()}, services],
+        )
+
+    # HT1's count is older than shown (kept out), HT2's newer (shown): per line.
+    send(day, {ht1: v1 - 1, ht2: v2 + 1}, [{"id": ht1, "waiting": 9}, {"id": ht2, "waiting": 4}])
+    expect(ui.waiting(ht2)).to_have_text("4")
+    expect(ui.waiting(ht1)).to_have_text("1")
+    expect(ui.page.locator("#waiting-total")).to_have_text("5")
+    send("2000-01-01", {ht1: v1 + 50, ht2: v2 + 50}, [])  # an earlier day's: kept out
+    expect(ui.page.locator("#waiting-total")).to_have_text("5")
+    # The next real event (HT1's version moves on) is shown.
+    hall.issue("HT1")
+    expect(ui.waiting(ht1)).to_have_text("2")

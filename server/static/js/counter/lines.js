@@ -19,8 +19,14 @@ export function applyCounter(counter) {
 /** queue.updated: the waiting count of every line of the centre (unlisted: nobody). */
 export function applyQueue(payload) {
   if (!payload || payload.centre_id !== state.centreId) return;
-  for (const id of state.waiting.keys()) state.waiting.set(id, 0);
-  for (const s of payload.services || []) state.waiting.set(s.id, s.waiting);
+  // Two events may arrive out of order (several server processes): a line's count older
+  // than the one shown is kept out (lib/hall.js LineStamps).
+  const stale = state.stamps.stale(payload);
+  if (stale === null) return;
+  const listed = new Map((payload.services || []).map((s) => [s.id, s.waiting]));
+  for (const id of new Set([...state.waiting.keys(), ...listed.keys()])) {
+    if (!stale.has(id)) state.waiting.set(id, listed.get(id) || 0);
+  }
   changed("waiting");
 }
 

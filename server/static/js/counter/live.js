@@ -43,6 +43,7 @@ function onSnapshot(snapshot) {
   state.centre = snapshot.centre;
   setText(byId("centre-name"), [snapshot.centre.name, snapshot.centre.subtitle].filter(Boolean).join(" – "));
   state.waiting.clear();
+  state.stamps.reset(snapshot.waiting_day, snapshot.waiting_stamps);
   for (const s of snapshot.services || []) {
     state.services.set(s.id, s);
     state.waiting.set(s.id, s.waiting || 0);

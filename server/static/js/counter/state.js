@@ -2,6 +2,7 @@
 // it says what changed (changed("ticket")); the modules that draw it listen (listen()).
 
 import { CentreClock } from "/assets/js/lib/clock.js";
+import { LineStamps } from "/assets/js/lib/hall.js";
 
 /** A ticket in one of these states is at its counter. */
 export const AT_COUNTER = new Set(["called", "serving"]);
@@ -13,6 +14,7 @@ export const state = {
   counters: new Map(), // id → counter view, kept live
   services: new Map(), // id → service view (name, counters serving it)
   waiting: new Map(), // service id → people waiting
+  stamps: new LineStamps(), // versions of those counts (queue.updated out of order)
   counterId: null, // the counter this page works at
   ticket: null, // the full ticket now at the counter (with allowed_actions)
   lastTicket: null, // the one that just left the counter, for context

@@ -252,3 +252,41 @@ export class Watchdog {
     if (this.log.length > LOG_SIZE) this.log.shift();
   }
 }
+
+/**
+ * The versions of the lines' waiting counts a page shows (queue.updated's `day` and
+ * `stamps`, the snapshot's `waiting_day` and `waiting_stamps`: number_sequences'
+ * waiting_version, bumped with each change of a line's count). With several server
+ * processes behind Redis two queue.updated may arrive out of order: a line's count older
+ * than the one shown is kept out.
+ */
+export class LineStamps {
+  constructor() {
+    this.reset(null, null);
+  }
+
+  /** A snapshot replaces what the page shows: its versions too. */
+  reset(day, stamps) {
+    this.day = day || null;
+    this.seen = new Map(Object.entries(stamps || {}).map(([id, v]) => [Number(id), Number(v)]));
+  }
+
+  /**
+   * The lines of a queue.updated to leave as they are (their count in the event is older
+   * than the one shown), or null when the whole event is older (another, earlier day's).
+   * Updates the versions seen. An event without stamps (an older server) is applied whole.
+   */
+  stale(payload) {
+    const out = new Set();
+    if (!payload || !payload.stamps || !payload.day) return out;
+    if (this.day && payload.day < this.day) return null;
+    if (payload.day !== this.day) this.reset(payload.day, null);
+    for (const [key, value] of Object.entries(payload.stamps)) {
+      const id = Number(key);
+      const v = Number(value);
+      if (this.seen.has(id) && v < this.seen.get(id)) out.add(id);
+      else this.seen.set(id, v);
+    }
+    return out;
+  }
+}
