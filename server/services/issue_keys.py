@@ -1,6 +1,7 @@
 """Idempotency keys of ticket issuing (docs/numbering.md, "Retries").
 
-A kiosk sends `Idempotency-Key` with POST /api/v1/tickets; a retry after a lost answer (the
+A kiosk sends `Idempotency-Key` with POST /api/v1/tickets (a phone with POST
+/api/v1/remote-tickets, scoped to the phone number it proved); a retry after a lost answer (the
 process died after the commit, a stalled link, a 502 from the proxy) sends the same key and
 gets the ticket the first request issued, never a second one.
 
@@ -51,7 +52,8 @@ class KeyReused(InvalidRequest):
 
 @dataclass(frozen=True)
 class IssueKey:
-    #: Who asked: "station:<id>", "user:<id>" or "anonymous".
+    #: Who asked: "station:<id>", "user:<id>", "anonymous", or "phone:<the number's keyed
+    #: hash>" (a remote number).
     scope: str
     key: str
     #: Digest of the asked fields (ASKED), 32 hex digits.
@@ -88,8 +90,14 @@ def from_request(header: str | None, body: Mapping[str, Any], *, scope: str) -> 
     key = header if header is not None else legacy
     if key is None:
         return None
-    asked = json.dumps({name: body.get(name) for name in ASKED}, sort_keys=True)
-    return IssueKey(scope, check_key(key), hashlib.sha256(asked.encode()).hexdigest()[:32])
+    return keyed(key, scope=scope, asked={name: body.get(name) for name in ASKED})
+
+
+def keyed(key: str, *, scope: str, asked: Mapping[str, Any]) -> IssueKey:
+    """A checked key of `scope`, with the digest of what its request asked (`asked`: the
+    fields that decide which ticket is issued, JSON-serialisable)."""
+    digest = hashlib.sha256(json.dumps(dict(asked), sort_keys=True).encode()).hexdigest()
+    return IssueKey(scope, check_key(key.strip()), digest[:32])
 
 
 #: A key's tickets among the three days a local day can be around the UTC date (any zone

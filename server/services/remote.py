@@ -32,6 +32,8 @@ from server.domain.remote import (
     phone_hash,
 )
 from server.models import Centre, RemoteNumber, Service, Station, Ticket
+from server.services import issue_keys
+from server.services.issue_keys import IssueKey
 from server.services.issuing import IssuedTicket, issue_ticket
 
 logger = logging.getLogger(__name__)
@@ -67,9 +69,12 @@ def issue_remote(
     now: datetime,
     phone_key: str,
     qr_base_url: str = "",
+    key: IssueKey | None = None,
 ) -> RemoteIssued:
     """Today's number for `service_id`, taken from a phone, with its check-in code.
 
+    `key`: the phone's Idempotency-Key (`phone_key_of`), stored with the ticket; the caller
+    looked for its number first (`issued_with_key`).
     Raises InvalidRequest (a malformed number), RemoteNotAllowed, PhoneQuotaReached (429),
     and whatever issuing raises (hours, cut-off, cap, range).
     """
@@ -92,6 +97,7 @@ def issue_remote(
         actor=Actor("phone"),
         qr_base_url=qr_base_url,
         remote=True,
+        key=key,
     )
     row = _insert_with_code(
         session,
@@ -110,6 +116,31 @@ def issue_remote(
         mask_phone(normalized),
     )
     return RemoteIssued(issued, row)
+
+
+def phone_key_of(header: str, *, service_id: int, phone: str, phone_key: str) -> IssueKey:
+    """The Idempotency-Key of a remote number's request (docs/remote.md, "Retries"): the
+    phone's own (scope "phone:<the number's keyed hash>"), so it never answers another
+    number's ticket; what it asked is the service and the number. InvalidKey (422) when
+    malformed, InvalidRequest when the number is not a mobile."""
+    digest = phone_hash(normalize_phone(phone), phone_key)
+    return issue_keys.keyed(
+        header, scope=f"phone:{digest}", asked={"service_id": service_id, "phone": digest}
+    )
+
+
+def issued_with_key(session: Session, key: IssueKey, now: datetime) -> RemoteNumber | None:
+    """Today's remote number this phone's key issued, if any (KeyReused when it was asked
+    for another service). Takes the phone's lock first (PostgreSQL), so a retry racing
+    the first request waits for its commit and then finds its number; SQLite's writers
+    are serial from BEGIN already."""
+    _lock_phone(session, key.scope.removeprefix("phone:"))
+    ticket = issue_keys.issued_with(session, key, now)
+    if ticket is None:
+        return None
+    return session.execute(
+        select(RemoteNumber).where(RemoteNumber.ticket_id == ticket.id)
+    ).scalar_one()
 
 
 def _check_phone_quotas(
