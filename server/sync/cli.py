@@ -75,6 +75,27 @@ def sync_project(replay: bool, box_ids: tuple[str, ...]) -> None:
             )
 
 
+@sync_group.command("prune")
+@click.option(
+    "--days",
+    type=int,
+    default=30,
+    show_default=True,
+    envvar="TTHCC_SYNC_RETENTION_DAYS",
+    help="Keep what was delivered this many days (TTHCC_SYNC_RETENTION_DAYS).",
+)
+def sync_prune(days: int) -> None:
+    """Delete what is delivered and older than --days: on a box, the outbox entries the hub
+    acknowledged; on the hub, the inbox rows projected (docs/sync.md, "Retention")."""
+    from server.domain.clock import utcnow
+    from server.sync.prune import prune
+
+    if days < 1:
+        raise click.ClickException("--days must be at least 1")
+    with _db().transaction() as session:
+        click.echo(json.dumps(prune(session, utcnow(), days)))
+
+
 def enable_from_config(
     config: Config, centre_code: str | None = None, *, backfill: bool = True
 ) -> tuple[str, int]:

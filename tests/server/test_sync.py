@@ -18,6 +18,7 @@ from sqlalchemy import func, select, text
 from server.models import Centre, Counter, SyncInboxEvent, SyncLink, SyncOutbox
 from server.sync.capture import CAPTURED, enable
 from server.sync.ingest import add_box
+from server.sync.prune import prune
 from server.sync.push import HubRefused, HubUnreachable, push, read_batch
 from tests.server.sync_hall import serve_citizens
 
@@ -718,6 +719,10 @@ def test_a_change_the_hub_cannot_project_stops_projection_not_the_link(
             box.projected_seq == 0 and "'RIENG' is not configured at the hub" in box.project_error
         )
         assert s.scalar(select(func.count()).select_from(Ticket)) == 0  # nothing half-done
+    # Stored but not projected: kept by pruning, however old (docs/sync.md, "Retention").
+    with database.transaction() as s:
+        assert prune(s, datetime.now(UTC) + timedelta(days=400))["inbox_pruned"] == 0
+    assert len(_inbox(database)) == total
     with database.transaction() as s:  # the province adds the service: projection resumes
         s.add(
             Service(centre_id=demo.centre_id, field_id=demo_field(s, demo), code="RIENG", name="R")
@@ -732,6 +737,67 @@ def test_a_change_the_hub_cannot_project_stops_projection_not_the_link(
     }
     with database.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Ticket)) == 2
+    with database.transaction() as s:  # projected and past the period: pruned
+        assert prune(s, datetime.now(UTC) + timedelta(days=31))["inbox_pruned"] == total
+    assert _inbox(database) == []
+
+
+def test_pruning_keeps_what_is_not_delivered_and_a_resent_change_stays_a_duplicate(
+    hub, database, centre, box_token
+):
+    from server.cli import cli
+    from server.models import Ticket, TicketEvent
+
+    box_db = centre.extensions["tthcc_db"]
+    link = Hub(hub, box_token)
+    serve_citizens(box_db, centre.centre_id, 3, T0)
+    push(box_db, link)
+    delivered = _outbox_seqs(box_db)
+    with box_db.transaction() as s:
+        resend = read_batch(s, 0, len(delivered))
+    serve_citizens(box_db, centre.centre_id, 2, T0 + timedelta(hours=1))  # not delivered yet
+    pending = [q for q in _outbox_seqs(box_db) if q > delivered[-1]]
+    assert pending
+
+    def hub_rows() -> tuple[int, int]:
+        with database.transaction() as s:
+            return (
+                s.scalar(select(func.count()).select_from(Ticket)),
+                s.scalar(select(func.count()).select_from(TicketEvent)),
+            )
+
+    def send_again() -> dict:
+        body = {"box": box_token.split(".")[0], "centre": "BN-KINHBAC", "after": 0}
+        status, reply = link({**body, "events": resend})
+        assert status == 200
+        return reply
+
+    # Within the retention period nothing goes (the CLI, on the box and on the hub), and a
+    # change sent again is a duplicate.
+    for app in (centre, hub):
+        out = app.test_cli_runner().invoke(cli, ["sync", "prune", "--days", "30"])
+        assert out.exit_code == 0, out.output
+        reply = json.loads(out.output)
+        assert reply.get("outbox_pruned", 0) == reply["inbox_pruned"] == 0
+    assert send_again() == {"acked": len(delivered), "received": 0, "duplicates": len(delivered)}
+    before = hub_rows()
+    assert before == (3, 12)
+    # Past it: the box keeps only what the hub has not acknowledged, the hub nothing
+    # projected …
+    later = datetime.now(UTC) + timedelta(days=31)
+    with box_db.transaction() as s:
+        assert prune(s, later)["outbox_pruned"] == len(delivered)
+    assert _outbox_seqs(box_db) == pending
+    with database.transaction() as s:
+        assert prune(s, later)["inbox_pruned"] == len(delivered)
+    # … and a change sent again is still a duplicate (the mark, not the inbox row), the
+    # pending ones then arrive once.
+    assert send_again() == {"acked": len(delivered), "received": 0, "duplicates": len(delivered)}
+    assert hub_rows() == before
+    result = push(box_db, link)
+    assert (result.received, result.duplicates, result.pending) == (len(pending), 0, 0)
+    assert hub_rows() == (5, 20)
+    assert [r[0] for r in _inbox(database)] == pending
 
 
 def demo_field(session, demo) -> int:
