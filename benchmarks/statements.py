@@ -7,7 +7,8 @@ Run by hand:
 
 Loads the demo centre on a fresh database and sends requests through the real app (Flask's
 test client, so no HTTP parsing is counted): ticket issue without and with the kiosk's
-printer (and with an Idempotency-Key, and its retry), call-next at a counter whose citizen
+printer (and with an Idempotency-Key, and its retry), a number from the phone (without
+and with its key, and its retry), call-next at a counter whose citizen
 was being served, start and finish. Every statement the engine sends (BEGIN/COMMIT
 included, as the driver sees them) is counted per request; the median of 50 requests is
 printed as one JSON line.
@@ -82,6 +83,31 @@ def main() -> None:
             # A retry of one of those presses: answered from the ticket, nothing issued.
             "issue_retry_replayed": measure(lambda i: kiosk_issue(f"bench-key-{i:08d}")),
         }
+        from sqlalchemy import select
+
+        from server.models import Service
+
+        with db.transaction() as s:
+            ht1 = s.execute(select(Service.id).where(Service.code == "HT1")).scalar_one()
+
+        def phone_issue(phone: int, key: str | None) -> object:
+            headers = {"Idempotency-Key": key} if key else {}
+            return client.post(
+                "/api/v1/remote-tickets",
+                json={"service_id": ht1, "phone": f"09{phone:08d}"},
+                headers=headers,
+            )
+
+        figures.update(
+            {
+                # One phone per request: the quotas (one number per phone) never refuse.
+                "remote_issue": measure(lambda i: phone_issue(i, None)),
+                "remote_issue_keyed": measure(lambda i: phone_issue(1000 + i, f"p-key-{i:010d}")),
+                "remote_retry_replayed": measure(
+                    lambda i: phone_issue(1000 + i, f"p-key-{i:010d}")
+                ),
+            }
+        )
         current: list[int] = []
         client.post("/api/v1/counters/1/call-next", headers=staff)
 
