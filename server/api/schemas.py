@@ -114,6 +114,12 @@ class CounterOut(BaseSchema):
     services = fields.List(fields.Nested(CounterServiceOut), metadata={"description": "In order"})
     current_ticket = fields.Nested(CurrentTicketOut, allow_none=True)
     waiting = fields.Dict(keys=fields.String(), values=fields.Integer())
+    waiting_day = fields.String(metadata={"description": "The centre's day of the counts"})
+    waiting_stamps = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "Each count's version, as `stamps` in queue.updated"},
+    )
 
 
 class TicketCreate(BaseSchema):

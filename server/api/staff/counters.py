@@ -44,11 +44,19 @@ def _counter_out(counter: Counter) -> dict:
     session = db().session
     current = session.get(Ticket, counter.current_ticket_id) if counter.current_ticket_id else None
     view = counter_view(counter, current)
-    counts = waiting_counts(
-        session, counter.centre_id, local_day(utcnow(), counter.centre.timezone)
-    )
+    day = local_day(utcnow(), counter.centre.timezone)
+    stamps: dict[int, int] = {}
+    counts = waiting_counts(session, counter.centre_id, day, stamps)
     view["waiting"] = {
         str(link.service_id): counts.get(link.service_id, 0) for link in counter.service_links
+    }
+    # Each count's version, as in queue.updated: an answer that left the server before an
+    # event the page already applied must not put the older count back.
+    view["waiting_day"] = day.isoformat()
+    view["waiting_stamps"] = {
+        str(link.service_id): stamps[link.service_id]
+        for link in counter.service_links
+        if link.service_id in stamps
     }
     return view
 

@@ -398,3 +398,13 @@ def test_a_waiting_count_older_than_the_one_shown_is_kept_out(ui: CounterUI, hal
     # The next real event (HT1's version moves on) is shown.
     hall.issue("HT1")
     expect(ui.waiting(ht1)).to_have_text("2")
+    # An API answer carries its counts' versions too: one overtaken by a newer event (here
+    # a made-up one far ahead) does not put its older count back.
+    v1 = ui.page.evaluate(f"() => tthccCounter.state.stamps.seen.get({ht1})")
+    send(day, {ht1: v1 + 50}, [{"id": ht1, "waiting": 7}, {"id": ht2, "waiting": 4}])
+    expect(ui.waiting(ht1)).to_have_text("7")
+    ui.page.click("#btn-pause")
+    ui.page.click("#btn-pause-ok")
+    expect(ui.page.locator("#btn-resume")).to_be_visible()  # the answer has been applied
+    assert ui.page.evaluate(f"() => tthccCounter.state.waiting.get({ht1})") == 7
+    ui.page.click("#btn-resume")

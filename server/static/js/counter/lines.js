@@ -8,11 +8,18 @@ import { hideBanner } from "./notices.js";
 import { call, run } from "./session.js";
 import { changed, myCounter, state } from "./state.js";
 
-/** Remember a counter view; one from the API also carries its services' waiting counts. */
+/**
+ * Remember a counter view; one from the API also carries its services' waiting counts, each
+ * with its version: a count older than the one shown (an answer overtaken by a
+ * queue.updated) is kept out, as in applyQueue.
+ */
 export function applyCounter(counter) {
   state.counters.set(counter.id, counter);
-  if (counter.waiting) {
-    for (const [id, n] of Object.entries(counter.waiting)) state.waiting.set(Number(id), n);
+  if (!counter.waiting) return;
+  const stale = state.stamps.stale({ day: counter.waiting_day, stamps: counter.waiting_stamps });
+  if (stale === null) return;
+  for (const [id, n] of Object.entries(counter.waiting)) {
+    if (!stale.has(Number(id))) state.waiting.set(Number(id), n);
   }
 }
 
