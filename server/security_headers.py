@@ -65,11 +65,17 @@ def init_security_headers(app: Flask) -> None:
     )
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
+    defaults = list(STATIC_HEADERS.items())
+    if https:
+        defaults.append(("Strict-Transport-Security", "max-age=31536000"))
+    # The policy around its nonce, joined once: this runs on every response.
+    before_nonce, after_nonce = content_security_policy("\0").split("\0")
+
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        for name, value in STATIC_HEADERS.items():
-            response.headers.setdefault(name, value)
-        response.headers["Content-Security-Policy"] = content_security_policy(csp_nonce())
-        if https:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        headers = response.headers
+        # werkzeug's setdefault scans the headers twice per name; one set of names instead
+        present = {name.lower() for name, _ in headers.items()}
+        headers.extend([(n, v) for n, v in defaults if n.lower() not in present])
+        headers["Content-Security-Policy"] = before_nonce + csp_nonce() + after_nonce
         return response

@@ -61,7 +61,14 @@ def detached(cls: type[_Row], **values: Any) -> _Row:
     is transient and has nothing pending: never add it to a session (load the row to
     change it). Related rows given as values (``service=…``) are read back as given.
     """
-    mapper = class_mapper(cls)  # configures the mappers first, as a constructor would
-    instance = mapper.class_manager.new_instance()
+    new_instance = _NEW_INSTANCE.get(cls)
+    if new_instance is None:
+        # class_mapper configures the mappers first, as a constructor would
+        new_instance = _NEW_INSTANCE[cls] = class_mapper(cls).class_manager.new_instance
+    instance = new_instance()
     instance_dict(instance).update(values)
     return instance
+
+
+#: Each class's instance factory, found once (`detached` runs several times a request).
+_NEW_INSTANCE: dict[type, Any] = {}
