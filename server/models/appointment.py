@@ -27,6 +27,7 @@ class Appointment(Base):
         UniqueConstraint("service_id", "slot_start", "seat"),
         Index("ix_appointments_centre_day", "centre_id", "day"),
         Index("ix_appointments_phone", "centre_id", "phone_hash"),
+        Index("uq_appointments_request_id", "request_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,7 +40,8 @@ class Appointment(Base):
     seat: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: held | booked | checked_in | cancelled | expired (server.domain.appointments).
     status: Mapped[str] = mapped_column(String(16))
-    #: While held: the token the phone confirms with, and until when.
+    #: While held: the token the phone confirms with, and until when (the token stays on
+    #: the booking it became, so a retry of that confirmation is known: request_id).
     hold_token: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
     hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     #: Once booked: ten digits, unique (the kiosk's check-in, the QR, change and cancel).
@@ -57,6 +59,11 @@ class Appointment(Base):
     ticket_id: Mapped[int | None] = mapped_column(
         ForeignKey("tickets.id", ondelete="SET NULL"), nullable=True
     )
+    #: The phone's Idempotency-Key of the booking: sha256("phone:<hash>", local day, key)
+    #: (server.services.issue_keys), unique; with the digest of what was asked (service,
+    #: slot, phone). docs/appointments.md, "Retries".
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    request_fingerprint: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     ticket: Mapped[Ticket | None] = relationship()
 

@@ -46,7 +46,7 @@ from server.domain.appointments import (
     shared_room,
     slots_of_day,
 )
-from server.domain.clock import to_local
+from server.domain.clock import local_day, to_local
 from server.domain.errors import InvalidRequest, NotFound
 from server.domain.remote import mask_phone, normalize_phone, phone_hash
 from server.models import (
@@ -56,7 +56,7 @@ from server.models import (
     CounterService,
     Service,
 )
-from server.services import events, hours
+from server.services import events, hours, issue_keys
 
 logger = logging.getLogger(__name__)
 
@@ -405,9 +405,12 @@ def book(
     hold_token: str | None = None,
     service_id: int | None = None,
     start: Any = None,
+    key: BookingKey | None = None,
 ) -> Appointment:
     """Book: confirm a held seat (`hold_token`), or take a seat of `service_id` at `start`
-    at once. The phone number is kept hashed and masked, like remote numbers'."""
+    at once. The phone number is kept hashed and masked, like remote numbers'. `key`: the
+    phone's Idempotency-Key (`booking_key_of`), stored on the booking; the caller looked
+    for its booking first (`booked_with_key`)."""
     normalized = normalize_phone(phone)
     digest = phone_hash(normalized, phone_key)
     if hold_token:
@@ -441,7 +444,8 @@ def book(
                         Appointment.status == BookingStatus.HELD.value,
                         Appointment.seat.is_not(None),
                     )
-                    .values(_booked_values(c, digest, normalized, now))
+                    # The token stays: a retry of this confirmation is known by it.
+                    .values(_booked_values(c, digest, normalized, now, keep_hold=True))
                 )
                 .rowcount
             ),
@@ -470,6 +474,14 @@ def book(
             return 1
 
         _take_seat(session, service, slot, now, write)
+    if key is not None:
+        # Outside the seat's and the code's savepoints: a clash of the key (the same press
+        # committed first elsewhere) is not taken for a clash of a seat or a code.
+        session.connection().execute(
+            update(Appointment)
+            .where(Appointment.code == code)
+            .values(request_id=key.request_id, request_fingerprint=key.fingerprint)
+        )
     booked = session.execute(
         select(Appointment)
         .where(Appointment.code == code)
@@ -492,8 +504,10 @@ def _insert(session: Session, values: dict[str, Any]) -> int:
     return 1
 
 
-def _booked_values(code: str, digest: str, normalized: str, now: datetime) -> dict[str, Any]:
-    return {
+def _booked_values(
+    code: str, digest: str, normalized: str, now: datetime, *, keep_hold: bool = False
+) -> dict[str, Any]:
+    values = {
         "status": BookingStatus.BOOKED.value,
         "code": code,
         "phone_hash": digest,
@@ -502,6 +516,100 @@ def _booked_values(code: str, digest: str, normalized: str, now: datetime) -> di
         "hold_token": None,
         "hold_until": None,
     }
+    if keep_hold:
+        del values["hold_token"]
+    return values
+
+
+# --- retries: the phone's Idempotency-Key (docs/appointments.md, "Retries") ------------------
+
+
+@dataclass(frozen=True)
+class BookingKey:
+    #: sha256("phone:<hash>", the centre's local day, key): appointments.request_id.
+    request_id: str
+    #: Digest of what was asked: the service, the slot's start (UTC), the phone's hash.
+    fingerprint: str
+    #: The phone number's keyed hash (its lock).
+    phone: str
+
+
+def booking_key_of(
+    session: Session,
+    header: str,
+    *,
+    phone: str,
+    phone_key: str,
+    now: datetime,
+    hold_token: str | None = None,
+    service_id: int | None = None,
+    start: Any = None,
+) -> BookingKey | None:
+    """The Idempotency-Key of a booking request, the phone's own (scope "phone:<hash>"):
+    another number sending it has another key. InvalidKey (422) when malformed,
+    InvalidRequest when the number is not a mobile; None when the request names no slot
+    that exists (its booking is refused anyway: hold_expired, not found, a bad start). The
+    slot of a hold is the held (or booked from it) row's, so a confirmation and a booking of
+    the same slot at once ask the same."""
+    issue_keys.check_key(header.strip())
+    digest = phone_hash(normalize_phone(phone), phone_key)
+    if hold_token:
+        row = session.execute(
+            select(Appointment.service_id, Appointment.slot_start).where(
+                Appointment.hold_token == hold_token
+            )
+        ).first()
+        if row is None:
+            return None
+        asked_service, slot_start = row
+    else:
+        service = session.get(Service, service_id) if service_id is not None else None
+        if service is None or start is None:
+            return None
+        timezone = session.get(Centre, service.centre_id).timezone
+        try:
+            slot_start = _parse_start(start, timezone).astimezone(now.tzinfo)
+        except (InvalidRequest, SlotNotBookable):
+            return None
+        asked_service = service.id
+    centre_id = session.execute(
+        select(Service.centre_id).where(Service.id == asked_service)
+    ).scalar_one()
+    timezone = session.get(Centre, centre_id).timezone
+    key = issue_keys.keyed(
+        header,
+        scope=f"phone:{digest}",
+        asked={
+            "service_id": asked_service,
+            "slot_start": slot_start.astimezone(now.tzinfo).isoformat(),
+            "phone": digest,
+        },
+    )
+    return BookingKey(key.digest(local_day(now, timezone)), key.fingerprint, digest)
+
+
+def booked_with_key(session: Session, key: BookingKey) -> Appointment | None:
+    """The booking this phone's key made today, if any (KeyReused when it was asked for
+    another slot or service). Takes the phone's lock first (PostgreSQL), so a retry racing
+    the first request waits for its commit and then finds its booking; SQLite's writers
+    are serial from BEGIN already."""
+    from server.services.remote import _lock_phone
+
+    _lock_phone(session, key.phone)
+    row = session.execute(
+        select(Appointment)
+        .where(Appointment.request_id == key.request_id)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if row is not None and row.request_fingerprint != key.fingerprint:
+        raise issue_keys.KeyReused(
+            f"Khóa {issue_keys.HEADER} này đã đặt một lịch hẹn khác hôm nay: mỗi lần bấm đặt "
+            "lịch dùng một khóa mới.",
+            f"this {issue_keys.HEADER} already booked a different appointment today: use a "
+            "new key for each new booking",
+            details={"header": issue_keys.HEADER},
+        )
+    return row
 
 
 def _with_code(session: Session, write: Callable[[str], int], *, nested: bool = True) -> str | None:

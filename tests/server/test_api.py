@@ -192,7 +192,7 @@ def test_openapi_document_is_valid_and_documents_the_contract(client, demo):
     ):
         assert path in paths, path
     assert "201" in paths["/api/v1/tickets"]["post"]["responses"]
-    for path in ("/api/v1/tickets", "/api/v1/remote-tickets"):  # docs/numbering.md "Retries"
+    for path in ("/api/v1/tickets", "/api/v1/remote-tickets", "/api/v1/appointments"):
         post = paths[path]["post"]
         assert "200" in post["responses"], path
         assert any(p["name"] == "Idempotency-Key" for p in post["parameters"]), path

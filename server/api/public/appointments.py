@@ -5,10 +5,13 @@ closed days: server/api/admin/closures.py."""
 
 from __future__ import annotations
 
-from flask import current_app
+from typing import Any
+
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
+from sqlalchemy.exc import IntegrityError
 
 from server.api.public.phone_checks import VerifiedPhone, require_phone_code
 from server.api.schemas import BaseSchema
@@ -17,6 +20,7 @@ from server.models import Centre, Service
 from server.notify import bookings as booking_messages
 from server.runtime import db, now
 from server.services import appointments as ops
+from server.services import issue_keys
 
 blp = Blueprint("appointments", __name__, description="Appointments (đặt lịch hẹn)")
 
@@ -113,14 +117,54 @@ class HoldsView(MethodView):
 class AppointmentsView(MethodView):
     @blp.arguments(BookRequest)
     @blp.response(201)
+    @blp.alt_response(200, description="A retry: the booking this Idempotency-Key made")
     @blp.alt_response(409, description="slot_full, hold_expired, channel_unavailable")
-    @blp.alt_response(422, description="phone_code_required, phone_code_wrong, …")
+    @blp.alt_response(
+        422,
+        description="phone_code_required, phone_code_wrong, …; invalid_idempotency_key; "
+        "idempotency_key_reused (the key booked another slot or service)",
+    )
     @blp.alt_response(429, description="booking_quota_reached, phone_code_locked")
-    def post(self, body: dict) -> dict:
+    @blp.doc(
+        parameters=[
+            {
+                "in": "header",
+                "name": issue_keys.HEADER,
+                "required": False,
+                "schema": {"type": "string", "pattern": issue_keys.PATTERN.pattern},
+                "description": "Chosen by the phone page per press of «Xác nhận đặt lịch» and "
+                "sent again on every retry of that press: the first request books, a retry "
+                "(even racing the first, even with the code the first one used) answers the "
+                "same booking with 200 and `Idempotent-Replayed: true`, before any code is "
+                "checked and without counting against the phone's bookings quota; the key is "
+                "the phone number's for the centre's day (docs/appointments.md)",
+            }
+        ]
+    )
+    def post(self, body: dict) -> Any:
         """Book: confirm a hold, or take a seat of `service_id` at `start` at once. The
         answer's ten-digit `code` (also in the QR at `qr_url`) checks in at the kiosk and
         changes or cancels the booking."""
         session = db().session
+        secret = current_app.config["SECRET_KEY"]
+        at = now()
+        key = None
+        header = request.headers.get(issue_keys.HEADER)
+        if header is not None:
+            key = ops.booking_key_of(
+                session,
+                header,
+                phone=body["phone"],
+                phone_key=secret,
+                now=at,
+                hold_token=body["hold"],
+                service_id=body["service_id"],
+                start=body["start"],
+            )
+            # Before the code: the first request used it, its retry carries it again.
+            done = ops.booked_with_key(session, key) if key is not None else None
+            if done is not None:
+                return _replayed(session, done)
         if body["notify"]:  # refused before anything is booked
             from server.notify.delivery import available_channels
 
@@ -128,26 +172,43 @@ class AppointmentsView(MethodView):
                 body["notify_channel"], available_channels(current_app.config["TTHCC"])
             )
         require_phone_code(body)  # with an SMS gateway: the code texted to the phone
-        row = ops.book(
-            session,
-            phone=body["phone"],
-            now=now(),
-            phone_key=current_app.config["SECRET_KEY"],
-            hold_token=body["hold"],
-            service_id=body["service_id"],
-            start=body["start"],
-        )
-        if body["notify"]:
-            booking_messages.subscribe(
+        try:
+            row = ops.book(
                 session,
-                row=row,
                 phone=body["phone"],
-                channel=body["notify_channel"],
-                now=now(),
-                secret_key=current_app.config["SECRET_KEY"],
+                now=at,
+                phone_key=secret,
+                hold_token=body["hold"],
+                service_id=body["service_id"],
+                start=body["start"],
+                key=key,
             )
-        session.commit()
+            if body["notify"]:
+                booking_messages.subscribe(
+                    session,
+                    row=row,
+                    phone=body["phone"],
+                    channel=body["notify_channel"],
+                    now=at,
+                    secret_key=secret,
+                )
+            session.commit()
+        except IntegrityError:
+            # The same key committed first on another connection: answer its booking.
+            session.rollback()
+            done = ops.booked_with_key(session, key) if key is not None else None
+            if done is None:
+                raise
+            return _replayed(session, done)
         return _with_qr(_view(row))
+
+
+def _replayed(session, row) -> tuple[dict, int, dict]:
+    """The answer to a retry: the booking the key made, as it stands now, 200 instead of
+    201, and `Idempotent-Replayed: true` (nothing booked, texted or counted again)."""
+    out = _with_qr(_view(row))
+    session.commit()  # the phone's lock (PostgreSQL) held no longer than the answer
+    return out, 200, {"Idempotent-Replayed": "true"}
 
 
 def _with_qr(view: dict) -> dict:
