@@ -1,9 +1,12 @@
 """Đặt lịch hẹn on a phone-sized Chromium against the real server: book a slot (held while
 the number is typed), check in at the kiosk by the code on its keypad (and another by a
 scanner typing it), and the counter page calls the booking ahead of a walk-in; axe-clean; a
-screenshot of the booked page."""
+screenshot of the booked page. A press whose answer is lost is retried with its
+Idempotency-Key into one booking."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 import requests
@@ -67,6 +70,7 @@ def test_book_on_the_phone_check_in_at_the_kiosk_and_the_counter_calls_it(
         assert page.locator("#qr").evaluate("img => img.naturalWidth") > 0
         assert_axe_clean(page, "appointments-page-done")
         page.screenshot(path=str(artifacts / "appointments-page-done.png"), full_page=True)
+        _a_lost_answer_is_retried_into_one_booking(page, live_server.url)
     finally:
         context.close()
 
@@ -113,3 +117,58 @@ def test_book_on_the_phone_check_in_at_the_kiosk_and_the_counter_calls_it(
         assert ticket["number"] != walk_in["number"]
     finally:
         counter.page.context.close()
+
+
+def _a_lost_answer_is_retried_into_one_booking(page, url: str) -> None:
+    """The first POST reaches the server (the seat is booked) but its answer is lost on the
+    hall's Wi-Fi; the page says «Đang thử lại…», sends the same Idempotency-Key again and
+    shows that booking: one booking made (the phone's quota of 2 has one seat left)."""
+    answers: list[tuple[int, str | None, dict]] = []
+    held: list = []
+
+    def lose_the_first_answer(route) -> None:
+        key = route.request.headers.get("idempotency-key")
+        if not answers:
+            response = route.fetch()  # the server books the seat...
+            answers.append((response.status, key, response.json()))
+            route.abort("connectionreset")  # ...and the phone never hears of it
+        else:
+            held.append((route, key))  # the retry waits until the page is seen retrying
+
+    phone = "0987 654 321"
+    page.goto(f"{url}/dat-lich")
+    page.route("**/api/v1/appointments", lose_the_first_answer)
+    slot = page.locator("#slots button.p-slot:enabled").nth(1)
+    with page.expect_response(lambda r: r.url.endswith("/appointment-holds")) as hold:
+        slot.tap()
+    assert hold.value.status == 201
+    page.locator("#phone").fill(phone)
+    page.locator("#confirm").tap()
+    expect(page.locator("#retrying")).to_contain_text("Đang thử lại")
+    expect(page.locator("#retrying")).to_contain_text("Trying again")
+    deadline = time.monotonic() + 5
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)  # the retry leaves after a short wait
+    assert len(held) == 1, held
+    route, retry_key = held[0]
+    status, first_key, first = answers[0]
+    assert status == 201 and first_key and first_key.startswith("b-") and retry_key == first_key
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/appointments")) as info:
+        route.continue_()
+    assert info.value.status == 200 and info.value.headers["idempotent-replayed"] == "true"
+    expect(page.locator("#done")).to_be_visible()
+    expect(page.locator("#code")).to_have_text(first["code"])
+    expect(page.locator("#retrying")).to_be_hidden()
+    page.unroute("**/api/v1/appointments")
+    # One booking was made: the phone's quota (2) takes one more, then refuses.
+    slots = requests.get(f"{url}/api/v1/appointments/slots?service_id=1", timeout=5).json()
+    free = [s["start"] for d in slots["days"] for s in d["slots"] if s["free"]][-2:]
+    answers_after = [
+        requests.post(
+            f"{url}/api/v1/appointments",
+            json={"service_id": 1, "start": start, "phone": phone},
+            timeout=5,
+        ).status_code
+        for start in free
+    ]
+    assert answers_after == [201, 429], answers_after

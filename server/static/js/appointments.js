@@ -1,10 +1,14 @@
 // Đặt lịch hẹn (/dat-lich): the service's free slots (GET /api/v1/appointments/slots), a
 // slot held while the phone number is typed (POST appointment-holds), the booking (POST
 // appointments) with its code and QR; change (PATCH) and cancel (DELETE) by the code
-// (docs/appointments.md).
+// (docs/appointments.md). Each press of «Xác nhận đặt lịch» has its Idempotency-Key, sent
+// again on every retry while the answer is lost (the hall's Wi-Fi), and by the next press
+// for the same hold and number after a failure: one booking (docs/appointments.md,
+// "Retries").
 
 import { api } from "/assets/js/lib/api.js";
 import { byId, setText } from "/assets/js/lib/dom.js";
+import { newRequestId, withRetries } from "/assets/js/lib/retry.js";
 import { forgetProof, PhoneCode, PROOF_REFUSED } from "/assets/js/phone_code.js";
 
 const root = byId("appt");
@@ -26,6 +30,40 @@ const dayLabel = (iso) => `${WEEKDAYS[new Date(`${iso}T12:00:00`).getDay()]}, ${
 function fail(message) {
   setText(byId("error"), message);
   byId("error").hidden = !message;
+}
+
+// The press whose answer may be lost: pressing «Xác nhận đặt lịch» again for the same hold
+// and number sends its key again (a booking made unseen is answered, never a second one).
+let unanswered = null;
+
+function keyFor(holdToken, phone) {
+  if (!unanswered || unanswered.hold !== holdToken || unanswered.phone !== phone) {
+    unanswered = { hold: holdToken, phone, key: newRequestId("b") };
+  }
+  return unanswered.key;
+}
+
+/** POST /appointments for one press, retried with its key while the answer is lost,
+ *  saying «Đang thử lại…» meanwhile. */
+async function book(body) {
+  const headers = { "Idempotency-Key": keyFor(body.hold, body.phone) };
+  const status = byId("retrying");
+  try {
+    const booking = await withRetries((timeoutMs) => api("POST", "appointments", { body, headers, timeoutMs }), {
+      onRetry: () => {
+        status.hidden = false;
+      },
+    });
+    unanswered = null;
+    return booking;
+  } catch (error) {
+    // A refusal (4xx) was an answer: nothing was booked with this key. After no answer or
+    // a 5xx, the next press for the same hold and number sends the key again.
+    if (error.kind === "client") unanswered = null;
+    throw error;
+  } finally {
+    status.hidden = true;
+  }
 }
 
 function serviceId() {
@@ -156,7 +194,7 @@ if (form) {
       if (consent && consent.checked) Object.assign(body, { notify: true, notify_channel: "sms" });
       let booking;
       try {
-        booking = await api("POST", "appointments", { body });
+        booking = await book(body);
       } catch (error) {
         if (phoneCode.required && !("code" in body) && PROOF_REFUSED.has(error.code)) {
           forgetProof(); // the day's proof is over: a code as usual
@@ -169,6 +207,12 @@ if (form) {
       phoneCode.accepted(phone); // proved for the rest of the day
       showBooking(booking);
     } catch (error) {
+      if (error.retried || error.kind === "network" || error.kind === "timeout") {
+        fail(
+          "Chưa kết nối được với hệ thống. Quý khách vui lòng kiểm tra mạng rồi bấm «Xác nhận đặt lịch» lại: bấm lại không đặt thêm lịch thứ hai. / The system cannot be reached. Please check your connection and press «Confirm the booking» again: pressing again never books a second appointment.",
+        );
+        return;
+      }
       fail(error.message);
       if (error.code === "hold_expired") {
         stopHold();
