@@ -197,11 +197,10 @@ def _issued(database, ids: list[int]) -> int:
         )
 
 
+@pytest.mark.postgres  # SQLite serialises every transaction (BEGIN IMMEDIATE)
 def test_concurrent_folds_fold_each_ticket_once(database, backend):
     """Three threads fold while a fourth finishes tickets: no ticket folded twice, no fold's
     rows lost (a read-modify-write of today's rows without the lock would lose some)."""
-    if backend != "postgres":
-        pytest.skip("SQLite serialises every transaction (BEGIN IMMEDIATE)")
     with database.transaction() as s:
         halls = _halls(s, 1)
     hall = halls[0]
