@@ -58,6 +58,8 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        #: Set by `dispose()`: background tasks that use this database stop.
+        self.disposed = False
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         green = _gevent_patched()
         if green:
@@ -139,6 +141,7 @@ class Database:
         return self.checkpointer
 
     def dispose(self) -> None:
+        self.disposed = True
         if self.checkpointer is not None:
             self.checkpointer.stop()
         self.session.remove()

@@ -100,7 +100,7 @@ class CredentialWatch:
     def _run(self) -> None:
         while True:
             self.socketio.sleep(TOKEN_CHECK_SECONDS)
-            if not self.held:
+            if not self.held or self.database.disposed:  # nothing held, or shutting down
                 self.running = False
                 return
             try:
