@@ -1,7 +1,8 @@
 """Idempotency keys of ticket issuing (docs/numbering.md, "Retries").
 
 A kiosk sends `Idempotency-Key` with POST /api/v1/tickets (a phone with POST
-/api/v1/remote-tickets, scoped to the phone number it proved); a retry after a lost answer (the
+/api/v1/remote-tickets and POST /api/v1/appointments, scoped to the phone number it
+proved; a booking's row keeps the digest as a ticket's does); a retry after a lost answer (the
 process died after the commit, a stalled link, a 502 from the proxy) sends the same key and
 gets the ticket the first request issued, never a second one.
 
@@ -38,6 +39,17 @@ HEADER = "Idempotency-Key"
 PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{16,64}$")
 #: The fields of POST /tickets that decide which ticket is issued.
 ASKED = ("service_id", "priority_category", "station_id", "id_scan", "print_name")
+
+
+def openapi_header(description: str) -> dict[str, Any]:
+    """The `Idempotency-Key` header as an OpenAPI parameter of a route that takes it."""
+    return {
+        "in": "header",
+        "name": HEADER,
+        "required": False,
+        "schema": {"type": "string", "pattern": PATTERN.pattern},
+        "description": description,
+    }
 
 
 class InvalidKey(InvalidRequest):

@@ -141,17 +141,13 @@ class TicketsView(MethodView):
     )
     @blp.doc(
         parameters=[
-            {
-                "in": "header",
-                "name": issue_keys.HEADER,
-                "required": False,
-                "schema": {"type": "string", "pattern": issue_keys.PATTERN.pattern},
-                "description": "Chosen by the kiosk per citizen's press and sent again on "
+            issue_keys.openapi_header(
+                "Chosen by the kiosk per citizen's press and sent again on "
                 "every retry of that press: the first request issues the ticket, a retry "
                 "(even racing the first) answers the same ticket with 200 and "
                 "`Idempotent-Replayed: true`; the key is the caller's (station, user or "
-                "anonymous) for the centre's day (docs/numbering.md)",
-            }
+                "anonymous) for the centre's day (docs/numbering.md)"
+            )
         ]
     )
     def post(self, body: dict) -> Any:

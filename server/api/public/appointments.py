@@ -127,18 +127,14 @@ class AppointmentsView(MethodView):
     @blp.alt_response(429, description="booking_quota_reached, phone_code_locked")
     @blp.doc(
         parameters=[
-            {
-                "in": "header",
-                "name": issue_keys.HEADER,
-                "required": False,
-                "schema": {"type": "string", "pattern": issue_keys.PATTERN.pattern},
-                "description": "Chosen by the phone page per press of «Xác nhận đặt lịch» and "
+            issue_keys.openapi_header(
+                "Chosen by the phone page per press of «Xác nhận đặt lịch» and "
                 "sent again on every retry of that press: the first request books, a retry "
                 "(even racing the first, even with the code the first one used) answers the "
                 "same booking with 200 and `Idempotent-Replayed: true`, before any code is "
                 "checked and without counting against the phone's bookings quota; the key is "
-                "the phone number's for the centre's day (docs/appointments.md)",
-            }
+                "the phone number's for the centre's day (docs/appointments.md)"
+            )
         ]
     )
     def post(self, body: dict) -> Any:

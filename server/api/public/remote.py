@@ -66,18 +66,14 @@ class RemoteTicketsView(MethodView):
     @blp.alt_response(429, description="phone_quota_reached, phone_code_locked")
     @blp.doc(
         parameters=[
-            {
-                "in": "header",
-                "name": issue_keys.HEADER,
-                "required": False,
-                "schema": {"type": "string", "pattern": issue_keys.PATTERN.pattern},
-                "description": "Chosen by the phone page per press of «Lấy số» and sent again "
+            issue_keys.openapi_header(
+                "Chosen by the phone page per press of «Lấy số» and sent again "
                 "on every retry of that press: the first request takes the number, a retry "
                 "(even racing the first, even with the code the first one used) answers the "
                 "same number with 200 and `Idempotent-Replayed: true`, before any code is "
                 "checked and without counting against the phone's quotas; the key is the "
-                "phone number's for the centre's day (docs/remote.md)",
-            }
+                "phone number's for the centre's day (docs/remote.md)"
+            )
         ]
     )
     def post(self, body: dict) -> Any:
